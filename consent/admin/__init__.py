@@ -1,0 +1,18 @@
+"""The admin: marketing's partner switches and opt-in rates, legal's log, accounts."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from consent.extensions import db, login_manager
+from consent.models import User
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None

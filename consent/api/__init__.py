@@ -1,0 +1,5 @@
+"""The public JSON API under ``/v1``: site configuration, widget script, consent records."""
+
+from consent.api.routes import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,541 @@
+"""The consent log: append with group commit, hash chain per site, verification.
+
+Every record is covered by the chain from the moment the API acknowledges it: the record's
+SHA-256 is computed over a canonical form (``canonical``) that includes the previous record's
+hash, inside the same transaction that inserts it and moves the site's chain head. One chain
+per site means that writers for different sites never wait on each other's lock.
+
+Personal fields (the reduced user agent, the truncated IP address, the page URL) are not
+hashed directly: each is committed to by a salted digest, and the chain covers the digest.
+Erasing a field removes its value and its salt and keeps the digest, so the chain still
+verifies after a visitor's erasure request or the ageing-out of IP addresses, while the
+digest alone cannot be brute-forced back to the value.
+
+Writes are grouped: request threads hand their entry to one writer thread per process, which
+commits everything waiting in one transaction and then wakes the requests. A request is
+answered only after the commit that contains its record (no acknowledgement before
+durability). On SQLite, writer processes also queue on a file lock beside the database, so
+that they wait in the kernel instead of in SQLite's sleeping busy handler.
+
+This module knows nothing of Flask: it takes an engine URL and plain values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import hashlib
+import logging
+import os
+import queue
+import secrets
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Engine, bindparam, create_engine, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from consent.database import configure_engine, engine_options, sqlite_path
+from consent.models import ChainCheckpoint, ChainHead, ConsentRecord
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+CHAIN_VERSION = 1
+PERSONAL_FIELDS = ("user_agent", "ip_prefix", "page_url")
+_SALT_COLUMN = {
+    "user_agent": "user_agent_salt",
+    "ip_prefix": "ip_salt",
+    "page_url": "page_url_salt",
+}
+_DIGEST_COLUMN = {
+    "user_agent": "user_agent_digest",
+    "ip_prefix": "ip_digest",
+    "page_url": "page_url_digest",
+}
+# The fields of a record that its hash covers, in addition to "v" (the chain version).
+CHAINED_FIELDS = (
+    "site_id",
+    "seq",
+    "consent_id",
+    "action",
+    "categories",
+    "partners",
+    "revision",
+    "policy_version",
+    "texts_hash",
+    "language",
+    "created_at",
+    "expires_at",
+    "controller",
+    "gpc",
+    "user_agent_digest",
+    "ip_digest",
+    "page_url_digest",
+    "prev_hash",
+)
+
+_log_table = ConsentRecord.__table__
+_heads_table = ChainHead.__table__
+
+
+class LedgerUnavailable(Exception):
+    """The record could not be written (database down, locked or too slow); nothing was kept."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A decision to append, as plain values already validated and minimised by the caller."""
+
+    site_id: str
+    consent_id: str
+    action: str
+    categories: Mapping[str, bool]
+    partners: Mapping[str, bool]
+    revision: int
+    policy_version: str
+    texts_hash: str
+    language: str
+    controller: str
+    gpc: bool
+    lifetime_months: int
+    user_agent: Mapping[str, Any] | None = None
+    ip_prefix: str | None = None
+    page_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What the caller learns once its record is committed."""
+
+    site_id: str
+    seq: int
+    consent_id: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    hash: str
+
+
+# --- the published algorithm -------------------------------------------------------------
+
+
+def canonical(value: Any) -> bytes:
+    """JSON with sorted keys, no whitespace, UTF-8 without escaping: the bytes that are hashed.
+
+    Identical to ``json.dumps(value, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False).encode()`` for the values a record holds (strings, integers, booleans,
+    null, and objects and arrays of them); a test holds the two to that.
+    """
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def timestamp(moment: dt.datetime) -> str:
+    """A UTC instant as the chain writes it: ``2026-11-23T09:15:02.123456Z``."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def field_digest(salt: str, name: str, value: Any) -> str:
+    """The commitment to one personal field: SHA-256 of ``salt 0x1f name 0x1f canonical(value)``."""
+    return hashlib.sha256(
+        salt.encode() + b"\x1f" + name.encode() + b"\x1f" + canonical(value)
+    ).hexdigest()
+
+
+def record_hash(fields: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical form of a record's chained fields (timestamps as strings)."""
+    body = {name: fields[name] for name in CHAINED_FIELDS}
+    body["v"] = CHAIN_VERSION
+    return hashlib.sha256(canonical(body)).hexdigest()
+
+
+def add_months(moment: dt.datetime, months: int) -> dt.datetime:
+    """The same day ``months`` later, clamped to the end of a shorter month."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month, day=min(moment.day, 28))
+
+
+# --- appending --------------------------------------------------------------------------
+
+
+def build_row(entry: Entry, seq: int, prev_hash: str, created_at: dt.datetime) -> dict[str, Any]:
+    """The database row for ``entry`` at position ``seq``, with its digests and hash."""
+    expires_at = add_months(created_at, entry.lifetime_months)
+    row: dict[str, Any] = {
+        "site_id": entry.site_id,
+        "seq": seq,
+        "consent_id": entry.consent_id,
+        "action": entry.action,
+        "categories": dict(entry.categories),
+        "partners": dict(entry.partners),
+        "revision": entry.revision,
+        "policy_version": entry.policy_version,
+        "texts_hash": entry.texts_hash,
+        "language": entry.language,
+        "controller": entry.controller,
+        "gpc": entry.gpc,
+        "prev_hash": prev_hash,
+        "redacted_at": None,
+    }
+    for name in PERSONAL_FIELDS:
+        value = getattr(entry, name)
+        value = dict(value) if isinstance(value, Mapping) else value
+        salt = secrets.token_hex(16)
+        row[name] = value
+        row[_SALT_COLUMN[name]] = salt
+        row[_DIGEST_COLUMN[name]] = field_digest(salt, name, value)
+    chained = dict(row, created_at=timestamp(created_at), expires_at=timestamp(expires_at))
+    row["created_at"] = created_at
+    row["expires_at"] = expires_at
+    row["hash"] = record_hash(chained)
+    return row
+
+
+class _Pending:
+    """One request waiting for the writer: queued → claimed (being written) → done."""
+
+    __slots__ = ("entry", "_lock", "_done", "_state", "value", "error")
+
+    def __init__(self, entry: Entry) -> None:
+        self.entry = entry
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._state = "queued"
+        self.value: Appended | None = None
+        self.error: Exception | None = None
+
+    def _move(self, from_state: str, to_state: str) -> bool:
+        with self._lock:
+            if self._state != from_state:
+                return False
+            self._state = to_state
+            return True
+
+    def claim(self) -> bool:
+        return self._move("queued", "claimed")
+
+    def settle(self, value: Appended | None, error: Exception | None) -> None:
+        self.value, self.error = value, error
+        self._done.set()
+
+    def wait(self, timeout: float) -> Appended:
+        if not self._done.wait(timeout):
+            if self._move("queued", "cancelled"):
+                raise LedgerUnavailable("the consent log did not accept the record in time")
+            # Already inside a transaction: its outcome decides, never a guess.
+            if not self._done.wait(max(timeout, 60.0)):
+                raise LedgerUnavailable("the consent log did not confirm the record in time")
+        if self.error is not None:
+            raise self.error
+        assert self.value is not None
+        return self.value
+
+
+_STOP: Any = object()
+
+
+@dataclass
+class _Writer:
+    thread: threading.Thread
+    pid: int
+
+
+class Ledger:
+    """Appends records to the consent log through one group-committing writer per process."""
+
+    def __init__(self, database_url: str, *, timeout: float = 10.0, max_batch: int = 512):
+        options = engine_options(database_url)
+        if not database_url.startswith("sqlite"):
+            options.update(pool_size=2, max_overflow=2)
+        self.engine: Engine = configure_engine(
+            create_engine(database_url, **options), begin="BEGIN IMMEDIATE"
+        )
+        path = sqlite_path(database_url)
+        self._lock_path = path.with_name(path.name + ".lock") if path else None
+        self._timeout = timeout
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        self._writer: _Writer | None = None
+        self._start_lock = threading.Lock()
+        self._lock_fd: int | None = None
+
+    def append(self, entry: Entry) -> Appended:
+        """Write ``entry`` and return once it is committed; raise :class:`LedgerUnavailable`."""
+        pending = _Pending(entry)
+        self._ensure_writer()
+        self._queue.put(pending)
+        return pending.wait(self._timeout)
+
+    def append_many(self, entries: list[Entry]) -> list[Appended]:
+        """Write several entries in one transaction, in this thread (imports, benchmarks)."""
+        return self._write(entries)
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[Connection]:
+        """A transaction holding the log's write lock, for maintenance (purge, erasure)."""
+        with self._file_lock(), self.engine.begin() as connection:
+            yield connection
+
+    def close(self) -> None:
+        """Stop this process's writer once the queued records are written; release connections."""
+        writer = self._writer
+        if writer is not None and writer.pid == os.getpid() and writer.thread.is_alive():
+            self._queue.put(_STOP)
+            writer.thread.join(timeout=30)
+        self._writer = None
+        self.engine.dispose()
+
+    # -- the writer thread ----------------------------------------------------------------
+
+    def _ensure_writer(self) -> None:
+        writer = self._writer
+        if writer is not None and writer.pid == os.getpid() and writer.thread.is_alive():
+            return
+        with self._start_lock:
+            writer = self._writer
+            if writer is None or writer.pid != os.getpid() or not writer.thread.is_alive():
+                if writer is not None and writer.pid != os.getpid():
+                    # Forked: the parent's queue, lock and pooled connections are not ours.
+                    self._queue = queue.SimpleQueue()
+                    self._lock_fd = None
+                    self.engine.dispose(close=False)
+                thread = threading.Thread(target=self._run, name="consent-ledger", daemon=True)
+                self._writer = _Writer(thread, os.getpid())
+                thread.start()
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            while len(batch) < self._max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            stopping = _STOP in batch
+            batch = [pending for pending in batch if pending is not _STOP and pending.claim()]
+            if not batch:
+                continue
+            try:
+                results = self._write([pending.entry for pending in batch])
+            except Exception as error:  # noqa: BLE001 - every failure is reported to every waiter
+                log.warning("consent log write of %d record(s) failed: %s", len(batch), error)
+                failure = LedgerUnavailable(f"the consent log is unavailable: {error}")
+                for pending in batch:
+                    pending.settle(None, failure)
+            else:
+                for pending, result in zip(batch, results, strict=True):
+                    pending.settle(result, None)
+
+    def _write(self, entries: list[Entry]) -> list[Appended]:
+        sites = sorted({entry.site_id for entry in entries})
+        with self.exclusive() as connection:
+            heads = _lock_heads(connection, sites)
+            rows, results = [], []
+            for entry in entries:
+                seq, prev_hash = heads[entry.site_id]
+                row = build_row(entry, seq + 1, prev_hash, dt.datetime.now(dt.UTC))
+                heads[entry.site_id] = (seq + 1, row["hash"])
+                rows.append(row)
+                results.append(
+                    Appended(
+                        entry.site_id,
+                        seq + 1,
+                        entry.consent_id,
+                        row["created_at"],
+                        row["expires_at"],
+                        row["hash"],
+                    )
+                )
+            connection.execute(_log_table.insert(), rows)
+            connection.execute(
+                _heads_table.update()
+                .where(_heads_table.c.site_id == bindparam("b_site"))
+                .values(
+                    seq=bindparam("b_seq"), hash=bindparam("b_hash"), updated_at=bindparam("b_at")
+                ),
+                [
+                    {"b_site": site, "b_seq": seq, "b_hash": digest, "b_at": rows[-1]["created_at"]}
+                    for site, (seq, digest) in heads.items()
+                ],
+            )
+        return results
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        if self._lock_path is None:
+            yield
+            return
+        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
+
+def _lock_heads(connection: Connection, sites: list[str]) -> dict[str, tuple[int, str]]:
+    """Lock and read the chain heads of ``sites``, creating a genesis head for a new site."""
+    query = select(_heads_table.c.site_id, _heads_table.c.seq, _heads_table.c.hash).where(
+        _heads_table.c.site_id.in_(sites)
+    )
+    if connection.dialect.name == "postgresql":
+        query = query.order_by(_heads_table.c.site_id).with_for_update()
+    heads = {site: (seq, digest) for site, seq, digest in connection.execute(query)}
+    missing = [site for site in sites if site not in heads]
+    if missing:
+        dialect_insert = (
+            postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        )
+        connection.execute(
+            dialect_insert(_heads_table).on_conflict_do_nothing(),
+            [
+                {"site_id": s, "seq": 0, "hash": GENESIS, "updated_at": dt.datetime.now(dt.UTC)}
+                for s in missing
+            ],
+        )
+        heads.update(
+            {
+                site: (seq, digest)
+                for site, seq, digest in connection.execute(
+                    query.where(_heads_table.c.site_id.in_(missing))
+                )
+            }
+        )
+    return heads
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Break:
+    """A place where the log is not what the chain says it should be."""
+
+    site_id: str
+    seq: int
+    problem: str
+    record_id: int | None = None
+    consent_id: str | None = None
+
+    def __str__(self) -> str:
+        who = f" (id {self.record_id}, consent {self.consent_id})" if self.record_id else ""
+        return f"{self.site_id} record #{self.seq}{who}: {self.problem}"
+
+
+@dataclass
+class ChainReport:
+    """What verification found for each site's chain."""
+
+    records: dict[str, int] = field(default_factory=dict)
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+    @property
+    def checked(self) -> int:
+        return sum(self.records.values())
+
+
+_VERIFY_COLUMNS = (
+    "id",
+    *CHAINED_FIELDS,
+    "hash",
+    "user_agent",
+    "user_agent_salt",
+    "ip_prefix",
+    "ip_salt",
+    "page_url",
+    "page_url_salt",
+)
+
+
+def record_problem(row: Mapping[str, Any]) -> str | None:
+    """Why this row does not match its own hash or personal digests (``None`` when it does)."""
+    for name in PERSONAL_FIELDS:
+        salt = row[_SALT_COLUMN[name]]
+        if salt is not None and field_digest(salt, name, row[name]) != row[_DIGEST_COLUMN[name]]:
+            return f"its {name} was altered (does not match its digest)"
+        if salt is None and row[name] is not None:
+            return f"its {name} was altered (a value without a salt)"
+    fields = dict(row)
+    fields["created_at"] = timestamp(row["created_at"])
+    fields["expires_at"] = timestamp(row["expires_at"])
+    if record_hash(fields) != row["hash"]:
+        return "its content was altered (does not match its hash)"
+    return None
+
+
+def verify(engine: Engine, sites: list[str] | None = None) -> ChainReport:
+    """Recompute every chain; report the records that were altered, deleted, inserted or moved."""
+    report = ChainReport()
+    with engine.connect() as connection:
+        known = {r for (r,) in connection.execute(select(_heads_table.c.site_id))}
+        known |= {r for (r,) in connection.execute(select(_log_table.c.site_id).distinct())}
+        for site in sorted(set(sites) if sites else known):
+            _verify_site(connection, site, report)
+    return report
+
+
+def _verify_site(connection: Connection, site: str, report: ChainReport) -> None:
+    checkpoint = connection.execute(
+        select(ChainCheckpoint.through_seq, ChainCheckpoint.hash)
+        .where(ChainCheckpoint.site_id == site)
+        .order_by(ChainCheckpoint.through_seq.desc())
+        .limit(1)
+    ).first()
+    expected_seq, expected_prev = (checkpoint[0] + 1, checkpoint[1]) if checkpoint else (1, GENESIS)
+    columns = [_log_table.c[name] for name in _VERIFY_COLUMNS]
+    rows = connection.execution_options(yield_per=5000).execute(
+        select(*columns).where(_log_table.c.site_id == site).order_by(_log_table.c.seq)
+    )
+    count = 0
+    for row in rows.mappings():
+        count += 1
+        seq = row["seq"]
+        problem = None
+        if seq < expected_seq:
+            problem = f"is out of place: #{expected_seq} was expected (inserted or reordered)"
+        elif seq > expected_seq:
+            gap = f"#{expected_seq}" if seq == expected_seq + 1 else f"#{expected_seq}–#{seq - 1}"
+            problem = f"follows a gap: record {gap} is missing (deleted)"
+        elif row["prev_hash"] != expected_prev:
+            problem = "does not link to the record before it (inserted, reordered or altered)"
+        else:
+            problem = record_problem(row)
+        if problem:
+            report.breaks.append(Break(site, seq, problem, row["id"], row["consent_id"]))
+        expected_seq, expected_prev = seq + 1, row["hash"]
+    report.records[site] = count
+    head = connection.execute(
+        select(_heads_table.c.seq, _heads_table.c.hash).where(_heads_table.c.site_id == site)
+    ).first()
+    last_seq = expected_seq - 1
+    if head is None:
+        if count:
+            report.breaks.append(Break(site, last_seq, "the site's chain head is missing"))
+        return
+    report.heads[site] = (head[0], head[1])
+    if head[0] != last_seq or head[1] != expected_prev:
+        report.breaks.append(
+            Break(
+                site,
+                head[0],
+                f"the chain head says #{head[0]} is the newest record but the log ends at "
+                f"#{last_seq} (newest records deleted or head altered)",
+            )
+        )
