@@ -14,6 +14,7 @@ from harness import (
     DATABASES,
     REFUSAL,
     TEST_DATABASE_URL,
+    drop_postgres_schemas,
     LiveServer,
     app_settings,
     free_port,
@@ -26,6 +27,10 @@ from harness import (
 
 from consent import create_app
 from consent.extensions import db
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    drop_postgres_schemas()
 
 
 @pytest.fixture(scope="session")

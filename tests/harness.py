@@ -33,8 +33,12 @@ VENV_BIN = Path(sys.executable).parent
 
 
 def postgres_schema_url(schema: str) -> str:
-    """A fresh, empty schema in the test PostgreSQL database, as a URL that uses it."""
+    """A fresh, empty schema in the test PostgreSQL database, as a URL that uses it.
+
+    The name gets the test process's id, so that two runs on one server never meet.
+    """
     assert TEST_DATABASE_URL
+    schema = f"{schema}_{os.getpid()}"
     base = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = create_engine(base, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
@@ -43,6 +47,23 @@ def postgres_schema_url(schema: str) -> str:
     engine.dispose()
     url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)
+
+
+def drop_postgres_schemas() -> None:
+    """Drop the schemas this test process made (see ``postgres_schema_url``)."""
+    if not TEST_DATABASE_URL:
+        return
+    base = TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    suffix = f"\\_{os.getpid()}"
+    with engine.connect() as connection:
+        names = connection.execute(
+            text("SELECT nspname FROM pg_namespace WHERE nspname LIKE :pattern"),
+            {"pattern": f"%{suffix}"},
+        ).scalars()
+        for name in list(names):
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+    engine.dispose()
 
 
 def migrate(database_url: str, instance: Path) -> None:
