@@ -9,10 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask import render_template, request
 from sqlalchemy import Connection
 
+from consent.admin import bp
+from consent.admin.access import add_to_menu, requires
 from consent.extensions import db
 from consent.models import AuditEvent
+from consent.services import services
 
 
 def record_audit(
@@ -47,3 +51,34 @@ def record_audit(
         return
     db.session.add(AuditEvent(**values))
     db.session.commit()
+
+
+PAGE_SIZE = 50
+
+
+@bp.get("/audit")
+@requires("legal")
+def audit() -> str:
+    svc = services()
+    site = request.args.get("site") or None
+    if site is not None and svc.config.site(site) is None:
+        site = None
+    before_id = request.args.get("before", type=int)
+    query = db.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(PAGE_SIZE + 1)
+    if site:
+        query = query.where(AuditEvent.site_id == site)
+    if before_id:
+        query = query.where(AuditEvent.id < before_id)
+    events = list(db.session.execute(query).scalars())
+    more = len(events) > PAGE_SIZE
+    events = events[:PAGE_SIZE]
+    return render_template(
+        "admin/audit.html",
+        events=events,
+        site=site,
+        sites=[s.id for s in svc.config.sites],
+        next_before=events[-1].id if more else None,
+    )
+
+
+add_to_menu("Audit trail", "admin.audit")
