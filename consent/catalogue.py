@@ -295,6 +295,8 @@ class Catalogue:
         ``partner`` is already shape-checked (sites.yaml's pydantic model); here the
         catalogue's own rules: a new id, a new name, an optional category.
         """
+        if not self._synced:
+            self.sync()  # sites.yaml's partners first, so that their ids and names are taken
         category = next((c for c in self.config.categories if c.id == partner.category), None)
         if category is None or category.required:
             optional = ", ".join(c.id for c in self.config.categories if not c.required)
