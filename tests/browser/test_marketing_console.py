@@ -42,7 +42,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     live = LiveServer(workdir, env, port)
     live.start()
     created = subprocess.run(
-        [str(VENV_BIN / "consent"), "create-user", EMAIL, "--role", "marketing", "--password-stdin"],
+        [str(VENV_BIN / "consent"), "create-user", EMAIL, "--role", "marketing"]
+        + ["--password-stdin"],
         input=PASSWORD + "\n",
         env=env,
         capture_output=True,
