@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -40,14 +41,15 @@ def timed(action, repeat: int = 1) -> tuple[float, object]:
     return statistics.median(runs), result
 
 
-def database(kind: str, workdir: Path) -> str:
+def database(kind: str, workdir: Path, drop: bool = False) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'bench.db'}"
     base = os.environ["TEST_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
     engine = create_engine(base, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text("DROP SCHEMA IF EXISTS stats_bench CASCADE"))
-        connection.execute(text("CREATE SCHEMA stats_bench"))
+        if not drop:
+            connection.execute(text("CREATE SCHEMA stats_bench"))
     engine.dispose()
     return base + ("&" if "?" in base else "?") + "options=-csearch_path%3Dstats_bench"
 
@@ -96,6 +98,11 @@ def run(kind: str, records: int) -> None:
         incremental_s, added = timed(lambda: stats.roll_up(engine, now=now + dt.timedelta(days=1)))
         assert added == 10_000, added
     ledger.close()
+    with app.app_context():
+        db.engine.dispose()
+    shutil.rmtree(workdir, ignore_errors=True)
+    if kind == "postgresql":
+        database(kind, workdir, drop=True)
     print(
         f"\n{kind}: {records:,} records ({platform.machine()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()})"

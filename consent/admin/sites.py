@@ -173,4 +173,4 @@ def _readable(item: Any, raw: dict[str, Any]) -> str:
     return str(item["msg"])
 
 
-add_to_menu("Partners", "admin.sites")
+add_to_menu("Partners", "admin.sites", order=10)

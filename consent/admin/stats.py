@@ -148,4 +148,4 @@ def site_stats_csv(site_id: str) -> Response:
     return _csv(site_id)
 
 
-add_to_menu("Opt-in rates", "admin.stats")
+add_to_menu("Opt-in rates", "admin.stats", order=20)
