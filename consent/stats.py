@@ -12,14 +12,18 @@ log records are purged.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 
 from consent.models import ConsentRecord, StatsDaily, StatsPartnerDaily, StatsRollup
+
+log = logging.getLogger(__name__)
 
 ACTIONS = ("accept_all", "refuse_all", "custom", "withdraw")
 SETTLE = dt.timedelta(seconds=60)
@@ -214,9 +218,18 @@ def opt_in_stats(
     days: int = 90,
     by: str = "day",
     today: dt.date | None = None,
+    roll: bool = True,
 ) -> OptInStats:
-    """The figures of ``sites`` over the last ``days`` days (today included), per day or week."""
-    roll_up(engine)
+    """The figures of ``sites`` over the last ``days`` days (today included), per day or week.
+
+    The rollup is brought up to date first (``roll=True``); if that fails (the database is
+    busy), the figures are still complete, counted from the log above the old watermark.
+    """
+    if roll:
+        try:
+            roll_up(engine)
+        except SQLAlchemyError as error:
+            log.warning("opt-in rollup skipped: %s", error)
     sites = tuple(sites)
     until = today or dt.datetime.now(dt.UTC).date()
     since = until - dt.timedelta(days=days - 1)

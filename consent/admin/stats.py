@@ -44,7 +44,8 @@ def _page(site_id: str | None) -> str:
     per_site = None
     if site_id is None:
         per_site = [
-            (site, opt_in_stats(db.engine, [site], days=days, by=by)) for site in figures.sites
+            (site, opt_in_stats(db.engine, [site], days=days, by=by, roll=False))
+            for site in figures.sites
         ]
     return render_template(
         "admin/stats.html",
