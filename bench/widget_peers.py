@@ -32,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import threading
+import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -199,6 +200,7 @@ class Sample:
     decoded: int
     requests: int
     accept_name: str
+    files_ms: float = 0.0  # when the last file the page had fetched before that arrived
 
 
 @dataclass
@@ -219,6 +221,16 @@ class Result:
     def p90_ms(self) -> float:
         times = self.times
         return times[max(0, -(-9 * len(times) // 10) - 1)]  # nearest rank
+
+    @property
+    def files_ms(self) -> float:
+        return statistics.median(s.files_ms for s in self.samples)
+
+    def paired_ratio(self, other: Result) -> float:
+        """Median over the rounds of this banner's time ÷ the other's in the same round."""
+        return statistics.median(
+            a.ms / b.ms for a, b in zip(self.samples, other.samples, strict=True)
+        )
 
     @property
     def transferred(self) -> int:
@@ -275,6 +287,11 @@ def measure(browser: Any, url: str, accept: str, timeout_ms: float = 15_000) -> 
         page.wait_for_function("window.__acceptVisible", polling=50, timeout=timeout_ms)
         page.wait_for_load_state("networkidle")
         seen = page.evaluate("window.__acceptVisible")
+        files_ms = page.evaluate(
+            """(ms) => Math.max(0, ...performance.getEntriesByType("resource")
+                 .map((e) => e.responseEnd).filter((end) => end <= ms))""",
+            seen["ms"],
+        )
         button = page.get_by_role("button", name=re.compile(accept, re.I)).first
         if not button.is_visible():
             raise RuntimeError(f"{url}: the Accept button the detector saw is not visible")
@@ -288,7 +305,7 @@ def measure(browser: Any, url: str, accept: str, timeout_ms: float = 15_000) -> 
             transferred += request.sizes()["responseBodySize"]
             decoded += len(response.body())
             count += 1
-        return Sample(seen["ms"], transferred, decoded, count, seen["name"])
+        return Sample(seen["ms"], transferred, decoded, count, seen["name"], files_ms)
     finally:
         context.close()
 
@@ -314,6 +331,15 @@ def run(
     return results
 
 
+def encoded_size(url: str, encoding: str) -> int:
+    """The body size of ``url`` when asked for one content encoding."""
+    request = urllib.request.Request(url, headers={"Accept-Encoding": encoding})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        if response.headers.get("Content-Encoding") != encoding:
+            raise RuntimeError(f"{url} was not served with {encoding}")
+        return len(response.read())
+
+
 # --- reporting ------------------------------------------------------------------------------
 
 
@@ -322,17 +348,19 @@ def kb(size: float) -> str:
 
 
 def table(results: Sequence[Result]) -> str:
+    ours = next((r for r in results if r.banner.name == OURS), None)
     lines = [
         "| Banner | Version | Requests | On the wire (gzip) | Uncompressed "
-        "| Median to Accept | p90 |",
-        "|---|---|--:|--:|--:|--:|--:|",
+        "| Files in (median) | Accept visible (median) | p90 | Ours ÷ this, per round |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
+        paired = f"{ours.paired_ratio(r):.2f}" if ours and r is not ours else "–"
         lines.append(
             f"| {r.banner.label} | {r.version} | {r.requests} | {kb(r.transferred)} "
-            f"| {kb(r.decoded)} | {r.median_ms:.1f} ms | {r.p90_ms:.1f} ms |"
+            f"| {kb(r.decoded)} | {r.files_ms:.1f} ms | {r.median_ms:.1f} ms "
+            f"| {r.p90_ms:.1f} ms | {paired} |"
         )
-    ours = next((r for r in results if r.banner.name == OURS), None)
     peers = [r for r in results if r.banner.name != OURS]
     if ours and peers:
         fastest = min(peers, key=lambda r: r.median_ms)
@@ -374,10 +402,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         sync_playwright() as playwright,
     ):
         rendered = {f"/{b.name}.html": render_page(b, assets, service) for b in banners}
+        widget_url = f"{service}/v1/sites/mixvoip.com/widget.js"
+        # Each gunicorn worker builds the bundle on its first request and keeps it: warm them
+        # all (one connection per request), as a service that has been up for a while is.
+        for _ in range(20):
+            encoded_size(widget_url, "gzip")
         with serving(_Files({}, rendered), args.port) as site:
             browser = launch(playwright)
             pages = {b.name: f"{site}/{b.name}.html" for b in banners}
             results = run(browser, pages, banners, versions, args.rounds)
+            brotli_size = encoded_size(widget_url, "br")
             chromium = browser.version
             browser.close()
     load = os.getloadavg()[0]
@@ -386,6 +420,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"and {load:.1f} after, {args.rounds} rounds (+1 warm-up)\n"
     )
     print(table(results))
+    if any(b.name == OURS for b in banners):
+        print(f"Ours with brotli (what Chromium gets when it may ask for it): {brotli_size} bytes")
     if args.json:
         args.json.write_text(
             json.dumps(
