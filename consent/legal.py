@@ -96,7 +96,7 @@ _BATCH = 5000
 # --- reading the log fast ------------------------------------------------------------------
 
 
-def _select_sql(dialect: str, where: str) -> str:
+def _select_sql(dialect: str, where: str, order: str) -> str:
     parts = []
     for name in _COLUMNS:
         if dialect == "postgresql" and name in _JSON_COLUMNS:
@@ -105,7 +105,7 @@ def _select_sql(dialect: str, where: str) -> str:
             parts.append(f"to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
         else:
             parts.append(name)
-    return f"SELECT {', '.join(parts)} FROM consent_log WHERE {where} ORDER BY seq"
+    return f"SELECT {', '.join(parts)} FROM consent_log WHERE {where} ORDER BY {order}"
 
 
 def _sqlite_time(value: str | None) -> str | None:
@@ -120,14 +120,48 @@ def _sqlite_time(value: str | None) -> str | None:
     return value + "Z"
 
 
-def raw_rows(connection: Connection, site: str, after_seq: int = 0) -> Iterator[dict[str, Any]]:
-    """One site's records in chain order as plain dicts, timestamps as the chain writes them."""
+def _bound_time(dialect: str, moment: dt.datetime) -> Any:
+    """A time as a bound parameter compared with stored times (SQLite compares the text)."""
+    if dialect == "postgresql":
+        return moment
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def read_log(
+    connection: Connection,
+    *,
+    site: str | None = None,
+    after_seq: int | None = None,
+    through_seq: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    action: str | None = None,
+    consent_id: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Records in chain order (site, position) as plain dicts, timestamps as the chain writes
+    them, JSON parsed: plain driver rows, streamed, for millions of records."""
     dialect = connection.dialect.name
     mark = "%s" if dialect == "postgresql" else "?"
-    sql = _select_sql(dialect, f"site_id = {mark} AND seq > {mark}")
+    where, params = ["1 = 1"], []
+    for condition, value in (
+        ("site_id = ", site),
+        ("seq > ", after_seq),
+        ("seq <= ", through_seq),
+        ("created_at >= ", _bound_time(dialect, since) if since else None),
+        ("created_at < ", _bound_time(dialect, until) if until else None),
+        ("action = ", action),
+        ("consent_id = ", consent_id),
+    ):
+        if value is not None:
+            where.append(condition + mark)
+            params.append(value)
+    order = "seq" if site else "site_id, seq"
+    sql = _select_sql(dialect, " AND ".join(where), order)
     # Per statement: Connection.execution_options would change the caller's connection.
     result = connection.exec_driver_sql(
-        sql, (site, after_seq), execution_options={"stream_results": True, "yield_per": _BATCH}
+        sql, tuple(params), execution_options={"stream_results": True, "yield_per": _BATCH}
     )
     loads = orjson.loads
     sqlite = dialect == "sqlite"
@@ -294,7 +328,7 @@ def _verify_site(
     walk = _Walk(site, start_seq, start_prev)
     newest: dict[int, str] = {}
     anchored = kept.heads.get(site) if kept else None
-    for row in raw_rows(connection, site):
+    for row in read_log(connection, site=site):
         walk.step(row, row["id"])
         if anchored and row["seq"] == anchored[0]:
             newest[row["seq"]] = row["hash"]
