@@ -19,6 +19,7 @@ from consent.exports import FORMATS, LogFilter, lines
 from consent.extensions import db
 from consent.legal_cli import COMMANDS as LEGAL_COMMANDS
 from consent.legal_cli import audit_export
+from consent.scanner.cli import scan_command
 from consent.services import services
 from consent.users import ROLES, UserError, create_user
 
@@ -112,6 +113,7 @@ def export_command(
 def register(app: Flask) -> None:
     for command in (upgrade_command, create_user_command, export_command, *LEGAL_COMMANDS):
         app.cli.add_command(command)
+    app.cli.add_command(scan_command)
 
 
 main = FlaskGroup(
