@@ -15,11 +15,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from harness import VENV_BIN, LiveServer, live_server_env, sites_file_for_hosts
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 SITE = "voxbi.team"  # linkedin-insight and meta-pixel, per sites.yaml
 EMAIL, PASSWORD = "marketing@mixvoip.test", "correct horse battery staple"
+ADMIN = "admin@mixvoip.test"
 
 
 def port_in_our_range() -> int:
@@ -51,6 +53,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         check=False,
     )
     assert created.returncode == 0, created.stderr
+    admin = subprocess.run(
+        [str(VENV_BIN / "consent"), "create-user", ADMIN, "--role", "admin", "--password-stdin"],
+        input=PASSWORD + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert admin.returncode == 0, admin.stderr
     yield live
     live.stop()
 
@@ -149,3 +160,48 @@ def test_marketing_switches_a_partner_off_and_on_and_the_banners_follow(browser,
     assert offered_partners(page) == ["LinkedIn Insight Tag", "Meta Pixel"]
     returning.close()
     marketing.close()
+
+
+def serious_problems(page: Page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{page.url} {v['id']}: {v['help']}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_the_admin_pages_pass_axe_and_work_without_javascript(browser, server):
+    context = browser.new_context(locale="en-GB", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{server.url}/admin/sites")
+    page.get_by_label("Email").fill(ADMIN)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Advertising partners per site")).to_be_visible()
+    page.get_by_role("link", name="Opt-in rates of voxbi.team").click()
+    expect(page.get_by_role("img", name="Decisions per week, voxbi.team")).to_be_visible()
+    context.close()
+
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    page.goto(f"{server.url}/admin/login")
+    problems = serious_problems(page)
+    page.get_by_label("Email").fill(ADMIN)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    for path in (
+        "/admin",
+        "/admin/sites",
+        f"/admin/sites/{SITE}",
+        "/admin/partners/new",
+        "/admin/stats",
+        f"/admin/sites/{SITE}/stats?days=7&by=day",
+        "/admin/users",
+        "/admin/audit",
+    ):
+        page.goto(f"{server.url}{path}")
+        problems += serious_problems(page)
+    assert problems == []
+    context.close()
