@@ -28,6 +28,7 @@ import json
 import mimetypes
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,6 +93,8 @@ def install_peers(peers_dir: Path, banners: Sequence[Banner]) -> dict[str, str]:
             manifest.write_text('{"name": "consent-peers", "private": true}\n', encoding="utf-8")
         specs = [f"{b.package}@{b.version}" for b in missing]
         print(f"npm install {' '.join(specs)} in {peers_dir}", file=sys.stderr)
+        if shutil.which("npm") is None:
+            raise SystemExit("The peers come from npm, which is missing (apt-get install npm).")
         subprocess.run(
             ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--ignore-scripts", *specs],
             cwd=peers_dir,
@@ -273,6 +276,8 @@ def launch(playwright: Any) -> Any:
 
 def measure(browser: Any, url: str, accept: str, timeout_ms: float = 15_000) -> Sample:
     """Load ``url`` in a fresh context and measure its banner once."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     context = browser.new_context(
         viewport={"width": 1280, "height": 800},
         locale="en-GB",
@@ -284,7 +289,12 @@ def measure(browser: Any, url: str, accept: str, timeout_ms: float = 15_000) -> 
         requests: list[Any] = []
         page.on("requestfinished", lambda request: requests.append(request))
         page.goto(url, wait_until="commit")
-        page.wait_for_function("window.__acceptVisible", polling=50, timeout=timeout_ms)
+        try:
+            page.wait_for_function("window.__acceptVisible", polling=50, timeout=timeout_ms)
+        except PlaywrightTimeout:
+            raise RuntimeError(
+                f"{url}: no visible button named /{accept}/i within {timeout_ms / 1000:.0f} s"
+            ) from None
         page.wait_for_load_state("networkidle")
         seen = page.evaluate("window.__acceptVisible")
         files_ms = page.evaluate(

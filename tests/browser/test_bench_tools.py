@@ -11,6 +11,7 @@ import struct
 import sys
 from pathlib import Path
 
+import pytest
 from harness import free_port
 
 from consent.settings import PROJECT_ROOT
@@ -71,3 +72,10 @@ def test_screenshot_script_writes_the_banner_pngs(live_server, browser, tmp_path
         width, height = png_size(path)
         assert width == shot.viewport["width"] * shot.scale
         assert height == shot.viewport["height"] * shot.scale
+
+
+def test_widget_bench_names_the_page_whose_accept_button_never_shows(browser):
+    url = "data:text/html,<button style='display:none'>Accept all</button>"
+
+    with pytest.raises(RuntimeError, match="no visible button named"):
+        widget_peers.measure(browser, url, OURS.accept, timeout_ms=500)
