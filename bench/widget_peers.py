@@ -28,6 +28,7 @@ import json
 import mimetypes
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,6 +93,8 @@ def install_peers(peers_dir: Path, banners: Sequence[Banner]) -> dict[str, str]:
             manifest.write_text('{"name": "consent-peers", "private": true}\n', encoding="utf-8")
         specs = [f"{b.package}@{b.version}" for b in missing]
         print(f"npm install {' '.join(specs)} in {peers_dir}", file=sys.stderr)
+        if shutil.which("npm") is None:
+            raise SystemExit("The peers come from npm, which is missing (apt-get install npm).")
         subprocess.run(
             ["npm", "install", "--no-save", "--no-audit", "--no-fund", "--ignore-scripts", *specs],
             cwd=peers_dir,
@@ -201,6 +204,7 @@ class Sample:
     requests: int
     accept_name: str
     files_ms: float = 0.0  # when the last file the page had fetched before that arrived
+    ready_ms: float = 0.0  # DOMContentLoaded (end of its handlers), 0 if not yet by then
 
 
 @dataclass
@@ -225,6 +229,10 @@ class Result:
     @property
     def files_ms(self) -> float:
         return statistics.median(s.files_ms for s in self.samples)
+
+    @property
+    def ready_ms(self) -> float:
+        return statistics.median(s.ready_ms for s in self.samples)
 
     def paired_ratio(self, other: Result) -> float:
         """Median over the rounds of this banner's time ÷ the other's in the same round."""
@@ -273,6 +281,8 @@ def launch(playwright: Any) -> Any:
 
 def measure(browser: Any, url: str, accept: str, timeout_ms: float = 15_000) -> Sample:
     """Load ``url`` in a fresh context and measure its banner once."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     context = browser.new_context(
         viewport={"width": 1280, "height": 800},
         locale="en-GB",
@@ -284,12 +294,20 @@ def measure(browser: Any, url: str, accept: str, timeout_ms: float = 15_000) -> 
         requests: list[Any] = []
         page.on("requestfinished", lambda request: requests.append(request))
         page.goto(url, wait_until="commit")
-        page.wait_for_function("window.__acceptVisible", polling=50, timeout=timeout_ms)
+        try:
+            page.wait_for_function("window.__acceptVisible", polling=50, timeout=timeout_ms)
+        except PlaywrightTimeout:
+            raise RuntimeError(
+                f"{url}: no visible button named /{accept}/i within {timeout_ms / 1000:.0f} s"
+            ) from None
         page.wait_for_load_state("networkidle")
         seen = page.evaluate("window.__acceptVisible")
-        files_ms = page.evaluate(
-            """(ms) => Math.max(0, ...performance.getEntriesByType("resource")
-                 .map((e) => e.responseEnd).filter((end) => end <= ms))""",
+        files_ms, ready_ms = page.evaluate(
+            """(ms) => [
+                 Math.max(0, ...performance.getEntriesByType("resource")
+                   .map((e) => e.responseEnd).filter((end) => end <= ms)),
+                 performance.getEntriesByType("navigation")[0].domContentLoadedEventEnd,
+               ]""",
             seen["ms"],
         )
         button = page.get_by_role("button", name=re.compile(accept, re.I)).first
@@ -305,7 +323,7 @@ def measure(browser: Any, url: str, accept: str, timeout_ms: float = 15_000) -> 
             transferred += request.sizes()["responseBodySize"]
             decoded += len(response.body())
             count += 1
-        return Sample(seen["ms"], transferred, decoded, count, seen["name"], files_ms)
+        return Sample(seen["ms"], transferred, decoded, count, seen["name"], files_ms, ready_ms)
     finally:
         context.close()
 
@@ -351,22 +369,23 @@ def table(results: Sequence[Result]) -> str:
     ours = next((r for r in results if r.banner.name == OURS), None)
     lines = [
         "| Banner | Version | Requests | On the wire (gzip) | Uncompressed "
-        "| Files in (median) | Accept visible (median) | p90 | Ours ÷ this, per round |",
-        "|---|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| Files in | DOMContentLoaded | Accept visible | p90 | Ours ÷ this, per round |",
+        "|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for r in results:
         paired = f"{ours.paired_ratio(r):.2f}" if ours and r is not ours else "–"
         lines.append(
             f"| {r.banner.label} | {r.version} | {r.requests} | {kb(r.transferred)} "
-            f"| {kb(r.decoded)} | {r.files_ms:.1f} ms | {r.median_ms:.1f} ms "
+            f"| {kb(r.decoded)} | {r.files_ms:.0f} ms | {r.ready_ms:.0f} ms | {r.median_ms:.1f} ms "
             f"| {r.p90_ms:.1f} ms | {paired} |"
         )
+    rounds = len(results[0].samples) if results else 0
+    lines += ["", f"Times: medians of {rounds} rounds, from navigation start; p90: nearest rank."]
     peers = [r for r in results if r.banner.name != OURS]
     if ours and peers:
         fastest = min(peers, key=lambda r: r.median_ms)
         lightest = min(peers, key=lambda r: r.transferred)
         lines += [
-            "",
             f"Ours / fastest peer ({fastest.banner.label}), median time: "
             f"{ours.median_ms / fastest.median_ms:.2f}",
             f"Ours / lightest peer ({lightest.banner.label}), bytes on the wire: "

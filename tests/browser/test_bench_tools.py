@@ -1,7 +1,8 @@
 """The benchmark and screenshot tools keep working: the parts that need no npm, run for real.
 
 The widget bench measures our own widget once (served by the live service, found by its
-accessible name), and the screenshot script writes real PNGs. No timing is asserted.
+accessible name), and the screenshot script writes real PNGs, both in the session's Chromium
+(the one the bench launches the same way). No timing is asserted.
 """
 
 from __future__ import annotations
@@ -19,26 +20,15 @@ sys.path.insert(0, str(PROJECT_ROOT / "bench"))
 import screenshots  # noqa: E402
 import widget_peers  # noqa: E402
 
-pytestmark = pytest.mark.browser
 OURS = next(b for b in widget_peers.BANNERS if b.name == widget_peers.OURS)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = widget_peers.launch(playwright)
-        yield browser
-        browser.close()
-
-
-def test_widget_bench_measures_our_banner_bytes_and_accept_button(live_server, chromium):
+def test_widget_bench_measures_our_banner_bytes_and_accept_button(live_server, browser):
     page = widget_peers.render_page(OURS, assets="", service=live_server.url)
     files = widget_peers._Files({}, {"/ours.html": page})
     with widget_peers.serving(files, free_port()) as site:
         [result] = widget_peers.run(
-            chromium, {"ours": f"{site}/ours.html"}, [OURS], {}, rounds=1, warmup=False
+            browser, {"ours": f"{site}/ours.html"}, [OURS], {}, rounds=1, warmup=False
         )
 
     [sample] = result.samples
@@ -74,11 +64,18 @@ def png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_screenshot_script_writes_the_banner_pngs(live_server, chromium, tmp_path):
-    saved = screenshots.take_all(live_server.url, tmp_path, browser=chromium)
+def test_screenshot_script_writes_the_banner_pngs(live_server, browser, tmp_path):
+    saved = screenshots.take_all(live_server.url, tmp_path, browser=browser)
 
     assert [p.name for p in saved] == [s.file for s in screenshots.SHOTS]
     for shot, path in zip(screenshots.SHOTS, saved, strict=True):
         width, height = png_size(path)
         assert width == shot.viewport["width"] * shot.scale
         assert height == shot.viewport["height"] * shot.scale
+
+
+def test_widget_bench_names_the_page_whose_accept_button_never_shows(browser):
+    url = "data:text/html,<button style='display:none'>Accept all</button>"
+
+    with pytest.raises(RuntimeError, match="no visible button named"):
+        widget_peers.measure(browser, url, OURS.accept, timeout_ms=500)
