@@ -139,9 +139,12 @@ def read_log(
     until: dt.datetime | None = None,
     action: str | None = None,
     consent_id: str | None = None,
+    after: tuple[str, int] | None = None,
+    limit: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Records in chain order (site, position) as plain dicts, timestamps as the chain writes
-    them, JSON parsed: plain driver rows, streamed, for millions of records."""
+    them, JSON parsed: plain driver rows, streamed, for millions of records. ``after`` is a
+    keyset position (site, seq) to start after; ``limit`` caps the count (pages)."""
     dialect = connection.dialect.name
     mark = "%s" if dialect == "postgresql" else "?"
     where, params = ["1 = 1"], []
@@ -157,8 +160,13 @@ def read_log(
         if value is not None:
             where.append(condition + mark)
             params.append(value)
+    if after is not None:
+        where.append(f"(site_id > {mark} OR (site_id = {mark} AND seq > {mark}))")
+        params.extend((after[0], after[0], after[1]))
     order = "seq" if site else "site_id, seq"
     sql = _select_sql(dialect, " AND ".join(where), order)
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     # Per statement: Connection.execution_options would change the caller's connection.
     result = connection.exec_driver_sql(
         sql, tuple(params), execution_options={"stream_results": True, "yield_per": _BATCH}
@@ -658,3 +666,41 @@ def _purge_site(
             "created_at": dt.datetime.now(dt.UTC),
         },
     )
+
+
+# --- one record in its chain ---------------------------------------------------------------
+
+
+def place_problem(connection: Connection, row: Mapping[str, Any]) -> str | None:
+    """Why one record (a ``read_log`` row) does not verify in place: its own hash and digests,
+    the link from the record before it and the link to the record after it (or the head)."""
+    own = record_problem(row)
+    if own:
+        return own
+    site, seq = row["site_id"], row["seq"]
+    mine = _log.c.site_id == site
+    if seq == 1:
+        before = GENESIS
+    else:
+        before = connection.execute(select(_log.c.hash).where(mine, _log.c.seq == seq - 1)).scalar()
+        if before is None:
+            checkpoint = connection.execute(
+                select(_checkpoints.c.hash).where(
+                    _checkpoints.c.site_id == site, _checkpoints.c.through_seq == seq - 1
+                )
+            ).scalar()
+            if checkpoint is None:
+                return f"the record before it (#{seq - 1}) is missing"
+            before = checkpoint
+    if row["prev_hash"] != before:
+        return f"does not link to the record before it (#{seq - 1})"
+    after = connection.execute(select(_log.c.prev_hash).where(mine, _log.c.seq == seq + 1)).scalar()
+    if after is None:
+        head = connection.execute(
+            select(_heads.c.seq, _heads.c.hash).where(_heads.c.site_id == site)
+        ).first()
+        if head is None or head[0] != seq or head[1] != row["hash"]:
+            return f"the record after it (#{seq + 1}) is missing"
+    elif after != row["hash"]:
+        return f"the record after it (#{seq + 1}) does not link to it"
+    return None
