@@ -23,12 +23,15 @@ import csv
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, delete, func, null, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, func, null, select, update
+from sqlalchemy.pool import NullPool
 
 from consent.ledger import (
     CHAIN_VERSION,
@@ -139,9 +142,12 @@ def read_log(
     until: dt.datetime | None = None,
     action: str | None = None,
     consent_id: str | None = None,
+    after: tuple[str, int] | None = None,
+    limit: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Records in chain order (site, position) as plain dicts, timestamps as the chain writes
-    them, JSON parsed: plain driver rows, streamed, for millions of records."""
+    them, JSON parsed: plain driver rows, streamed, for millions of records. ``after`` is a
+    keyset position (site, seq) to start after; ``limit`` caps the count (pages)."""
     dialect = connection.dialect.name
     mark = "%s" if dialect == "postgresql" else "?"
     where, params = ["1 = 1"], []
@@ -157,8 +163,13 @@ def read_log(
         if value is not None:
             where.append(condition + mark)
             params.append(value)
+    if after is not None:
+        where.append(f"(site_id > {mark} OR (site_id = {mark} AND seq > {mark}))")
+        params.extend((after[0], after[0], after[1]))
     order = "seq" if site else "site_id, seq"
     sql = _select_sql(dialect, " AND ".join(where), order)
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
     # Per statement: Connection.execution_options would change the caller's connection.
     result = connection.exec_driver_sql(
         sql, tuple(params), execution_options={"stream_results": True, "yield_per": _BATCH}
@@ -203,6 +214,9 @@ def record_problem(row: Mapping[str, Any]) -> str | None:
     return None
 
 
+_UNLINKED = "does not link to the record before it (inserted, reordered or altered)"
+
+
 @dataclass
 class _Walk:
     """Following one chain record by record (shared by the log's and an export's checks)."""
@@ -215,11 +229,18 @@ class _Walk:
     links: int = 0
     gaps: int = 0
     breaks: list[Break] = field(default_factory=list)
+    first: tuple[int, str] | None = None  # (seq, prev_hash) of the first record seen
+    anchored_seq: int | None = None
+    anchored_hash: str | None = None
 
     def step(self, row: Mapping[str, Any], record_id: int | None = None) -> None:
         self.count += 1
         seq = row["seq"]
         problem = None
+        if self.first is None:
+            self.first = (seq, row["prev_hash"])
+        if seq == self.anchored_seq:
+            self.anchored_hash = row["hash"]
         if seq < self.expected_seq:
             problem = f"is out of place: #{self.expected_seq} was expected (inserted or reordered)"
         elif seq > self.expected_seq and self.strict:
@@ -229,8 +250,8 @@ class _Walk:
         elif seq > self.expected_seq:
             self.gaps += 1
             problem = record_problem(row)
-        elif row["prev_hash"] != self.expected_prev:
-            problem = "does not link to the record before it (inserted, reordered or altered)"
+        elif self.expected_prev is not None and row["prev_hash"] != self.expected_prev:
+            problem = _UNLINKED
         else:
             self.links += 1
             problem = record_problem(row)
@@ -304,34 +325,134 @@ def verify(
     engine: Engine,
     sites: Iterable[str] | None = None,
     kept: Anchor | None = None,
-    progress: Callable[[str, int], None] | None = None,
+    workers: int = 1,
 ) -> ChainReport:
-    """Recompute every chain (and compare with a kept anchor); breaks in chain order."""
+    """Recompute every chain (and compare with a kept anchor); breaks in chain order.
+
+    With ``workers`` > 1, long chains are cut into position ranges checked by that many
+    processes (forked: only from a single-threaded process such as the CLI), and the ranges'
+    ends are linked here, so the result is the same as a single pass.
+    """
     report = ChainReport()
     wanted = list(sites) if sites else None
-    with engine.connect() as connection:
-        names = wanted or chain_sites(connection)
-        if kept is not None and not wanted:
-            names = sorted(set(names) | set(kept.heads))
-        for site in names:
-            _verify_site(connection, site, report, kept)
-            if progress:
-                progress(site, report.records.get(site, 0))
+    pool = None
+    try:
+        with engine.connect() as connection:
+            names = wanted or chain_sites(connection)
+            if kept is not None and not wanted:
+                names = sorted(set(names) | set(kept.heads))
+            if workers > 1:
+                pool = ProcessPoolExecutor(workers, mp_context=get_context("fork"))
+            for site in names:
+                _verify_site(connection, site, report, kept, pool, workers)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return report
 
 
+PARALLEL_MIN = 100_000  # records in a chain before it is worth cutting it into ranges
+
+
+def _walk_range(
+    url: str,
+    site: str,
+    after: int | None,
+    through: int | None,
+    start: tuple[int, str | None],
+    anchored_seq: int | None,
+) -> _Walk:
+    """Check one range of a chain in a worker process (``start``: the position and previous
+    hash expected first; an unknown hash leaves the first link to the caller)."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        walk = _Walk(site, start[0], start[1], anchored_seq=anchored_seq)  # type: ignore[arg-type]
+        with engine.connect() as connection:
+            for row in read_log(connection, site=site, after_seq=after, through_seq=through):
+                walk.step(row, row["id"])
+        return walk
+    finally:
+        engine.dispose()
+
+
+def _walk_site(
+    connection: Connection,
+    site: str,
+    start: tuple[int, str],
+    anchored_seq: int | None,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+) -> _Walk:
+    lowest, highest, count = connection.execute(
+        select(func.min(_log.c.seq), func.max(_log.c.seq), func.count()).where(
+            _log.c.site_id == site
+        )
+    ).one()
+    if pool is None or count < PARALLEL_MIN:
+        walk = _Walk(site, start[0], start[1], anchored_seq=anchored_seq)
+        for row in read_log(connection, site=site):
+            walk.step(row, row["id"])
+        return walk
+    url = connection.engine.url.render_as_string(hide_password=False)
+    width = (highest - lowest + 1) // workers + 1
+    bounds = [lowest - 1 + width * k for k in range(1, workers)]
+    ranges = list(zip([None, *bounds], [*bounds, None], strict=True))
+    parts = [
+        pool.submit(
+            _walk_range,
+            url,
+            site,
+            after,
+            through,
+            start if after is None else (after + 1, None),
+            anchored_seq,
+        )
+        for after, through in ranges
+    ]
+    walk = parts[0].result()
+    for (after, _), future in zip(ranges[1:], parts[1:], strict=True):
+        part = future.result()
+        if part.first is None:
+            continue  # an empty range: the next one's start shows the gap
+        seq, prev = part.first
+        link = None
+        if seq == after + 1:  # a later start is already named by the range as a gap
+            if walk.expected_seq <= after:
+                missing = walk.expected_seq
+                gap = f"#{missing}" if after == missing else f"#{missing}–#{after}"
+                link = Break(site, seq, f"follows a gap: record {gap} is missing (deleted)")
+            elif prev != walk.expected_prev:
+                link = Break(site, seq, _UNLINKED)
+        if link is not None:
+            # A single pass names a record once, for the link before its content.
+            if part.breaks and part.breaks[0].seq == seq:
+                part.breaks[0] = replace(part.breaks[0], problem=link.problem)
+            else:
+                part.breaks.insert(0, link)
+        walk.breaks.extend(part.breaks)
+        walk.count += part.count
+        walk.expected_seq, walk.expected_prev = part.expected_seq, part.expected_prev
+        if part.anchored_hash is not None:
+            walk.anchored_hash = part.anchored_hash
+    walk.breaks.sort(key=lambda b: b.seq)
+    return walk
+
+
 def _verify_site(
-    connection: Connection, site: str, report: ChainReport, kept: Anchor | None
+    connection: Connection,
+    site: str,
+    report: ChainReport,
+    kept: Anchor | None,
+    pool: ProcessPoolExecutor | None = None,
+    workers: int = 1,
 ) -> None:
     checkpoint = _last_checkpoint(connection, site)
     start_seq, start_prev = (checkpoint[0] + 1, checkpoint[1]) if checkpoint else (1, GENESIS)
-    walk = _Walk(site, start_seq, start_prev)
-    newest: dict[int, str] = {}
     anchored = kept.heads.get(site) if kept else None
-    for row in read_log(connection, site=site):
-        walk.step(row, row["id"])
-        if anchored and row["seq"] == anchored[0]:
-            newest[row["seq"]] = row["hash"]
+    walk = _walk_site(
+        connection, site, (start_seq, start_prev), anchored[0] if anchored else None, pool, workers
+    )
+    newest = {anchored[0]: walk.anchored_hash} if anchored and walk.anchored_hash else {}
     report.records[site] = walk.count
     report.breaks.extend(walk.breaks)
     last_seq = walk.expected_seq - 1
@@ -658,3 +779,41 @@ def _purge_site(
             "created_at": dt.datetime.now(dt.UTC),
         },
     )
+
+
+# --- one record in its chain ---------------------------------------------------------------
+
+
+def place_problem(connection: Connection, row: Mapping[str, Any]) -> str | None:
+    """Why one record (a ``read_log`` row) does not verify in place: its own hash and digests,
+    the link from the record before it and the link to the record after it (or the head)."""
+    own = record_problem(row)
+    if own:
+        return own
+    site, seq = row["site_id"], row["seq"]
+    mine = _log.c.site_id == site
+    if seq == 1:
+        before = GENESIS
+    else:
+        before = connection.execute(select(_log.c.hash).where(mine, _log.c.seq == seq - 1)).scalar()
+        if before is None:
+            checkpoint = connection.execute(
+                select(_checkpoints.c.hash).where(
+                    _checkpoints.c.site_id == site, _checkpoints.c.through_seq == seq - 1
+                )
+            ).scalar()
+            if checkpoint is None:
+                return f"the record before it (#{seq - 1}) is missing"
+            before = checkpoint
+    if row["prev_hash"] != before:
+        return f"does not link to the record before it (#{seq - 1})"
+    after = connection.execute(select(_log.c.prev_hash).where(mine, _log.c.seq == seq + 1)).scalar()
+    if after is None:
+        head = connection.execute(
+            select(_heads.c.seq, _heads.c.hash).where(_heads.c.site_id == site)
+        ).first()
+        if head is None or head[0] != seq or head[1] != row["hash"]:
+            return f"the record after it (#{seq + 1}) is missing"
+    elif after != row["hash"]:
+        return f"the record after it (#{seq + 1}) does not link to it"
+    return None

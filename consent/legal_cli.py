@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -55,8 +56,17 @@ def _report_breaks(breaks: list, what: str) -> None:
 @click.option("--site", "sites", multiple=True, help="Only this site (repeatable).")
 @click.option("--anchor", "anchor_file", type=click.Path(dir_okay=False), help="A kept anchor.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: min(os.cpu_count() or 1, 8),
+    show_default="the number of CPUs, up to 8",
+    help="Processes that check ranges of long chains in parallel.",
+)
 @with_appcontext
-def verify_command(sites: tuple[str, ...], anchor_file: str | None, as_json: bool) -> None:
+def verify_command(
+    sites: tuple[str, ...], anchor_file: str | None, as_json: bool, workers: int
+) -> None:
     """Recompute every chain; exit 1 naming the first altered, deleted, inserted or moved record.
 
     With --anchor (a file from `consent anchor`), also check that every head written down then
@@ -64,7 +74,7 @@ def verify_command(sites: tuple[str, ...], anchor_file: str | None, as_json: boo
     """
     kept = _load_anchor(anchor_file)
     started = time.perf_counter()
-    report = verify(db.engine, sites or None, kept)
+    report = verify(db.engine, sites or None, kept, workers=workers)
     seconds = time.perf_counter() - started
     if as_json:
         click.echo(

@@ -17,7 +17,12 @@ from consent.admin import access
 from consent.users import ROLES
 
 # Values for the URL parts of admin routes; a new route with another part needs one here.
-SAMPLE_VALUES: dict[str, Any] = {"site_id": "mixvoip.com", "partner_id": "google-ads"}
+SAMPLE_VALUES: dict[str, Any] = {
+    "site_id": "mixvoip.com",
+    "partner_id": "google-ads",
+    "consent_id": "3f1c9f0e-8a7b-4c1d-9e2f-0a1b2c3d4e5f",
+    "fmt": "csv",
+}
 
 
 def url_for_rule(rule: str, values: dict[str, Any]) -> str:

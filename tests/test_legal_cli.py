@@ -477,3 +477,34 @@ def test_retention_is_read_per_site_from_sites_yaml(database_url, tmp_path):
         ledger.close()
         with app.app_context():
             db.engine.dispose()
+
+
+TAMPERING = {
+    "update": ["UPDATE consent_log SET action = 'accept_all' WHERE site_id = :s AND seq = 23"],
+    "delete": ["DELETE FROM consent_log WHERE site_id = :s AND seq IN (20, 21)"],
+    "delete at a range end": ["DELETE FROM consent_log WHERE site_id = :s AND seq = 14"],
+    "swap": [
+        "UPDATE consent_log SET seq = -1 WHERE site_id = :s AND seq = 14",
+        "UPDATE consent_log SET seq = 14 WHERE site_id = :s AND seq = 15",
+        "UPDATE consent_log SET seq = 15 WHERE site_id = :s AND seq = -1",
+    ],
+    "truncate": ["DELETE FROM consent_log WHERE site_id = :s AND seq >= 39"],
+    "none": [],
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERING))
+def test_parallel_verification_finds_what_a_single_pass_finds(ledger, monkeypatch, case):
+    from consent import legal
+
+    ledger.append_many([entry() for _ in range(40)])
+    for statement in TAMPERING[case]:
+        sql(ledger.engine, statement, s=SITE)
+    single = legal.verify(ledger.engine)
+    monkeypatch.setattr(legal, "PARALLEL_MIN", 1)
+    parallel = legal.verify(ledger.engine, workers=3)  # ranges of 14: ends at #14, #28
+    assert parallel.records == single.records
+    assert [(b.site_id, b.seq) for b in parallel.breaks] == [
+        (b.site_id, b.seq) for b in single.breaks
+    ]
+    assert parallel.ok == (case == "none")
