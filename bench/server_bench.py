@@ -493,14 +493,16 @@ def bench_database(args: argparse.Namespace, kind: str, workdir: Path) -> dict[s
         }
         print(json.dumps({kind: {"post": report["post"]}}), flush=True)
 
-        max_rate = statistics.median(s.rate for s in svcs)
-        half = max_rate / 2
-        report["latency_half_rate"] = {
-            "service": open_loop(service.port, half, args.latency_seconds).__dict__,
-            "noop": open_loop(reference.port, half, args.latency_seconds).__dict__,
-        }
-        print(json.dumps({kind: {"latency": report["latency_half_rate"]}}), flush=True)
+        if "latency" in args.phases:
+            half = statistics.median(s.rate for s in svcs) / 2
+            report["latency_half_rate"] = {
+                "service": open_loop(service.port, half, args.latency_seconds).__dict__,
+                "noop": open_loop(reference.port, half, args.latency_seconds).__dict__,
+            }
+            print(json.dumps({kind: {"latency": report["latency_half_rate"]}}), flush=True)
 
+        if "widget" not in args.phases:
+            return report
         widget = f"/v1/sites/{WIDGET_SITE}/widget.js"
         with urllib.request.urlopen(
             urllib.request.Request(service.url + widget, headers={"Accept-Encoding": "gzip, br"})
@@ -614,6 +616,9 @@ def main(argv: list[str] | None = None) -> int:
         default=(os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG).replace(
             "postgresql://", "postgresql+psycopg://", 1
         ),
+    )
+    parser.add_argument(
+        "--phases", default="post,latency,widget", help="of post,latency,widget (post always runs)"
     )
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
