@@ -72,9 +72,12 @@ def test_role_matrix_covers_every_route(app, make_user):
         clients[role] = client
     with app.app_context():
         from consent.extensions import db
-        from consent.models import User
+        from consent.models import Scan, User
 
-        values = dict(SAMPLE_VALUES, user_id=db.session.query(User.id).first()[0])
+        scan = Scan(site_id="mixvoip.com", status="done", requested_by="test", urls=[])
+        db.session.add(scan)
+        db.session.commit()
+        values = dict(SAMPLE_VALUES, user_id=db.session.query(User.id).first()[0], scan_id=scan.id)
     tokens = {
         who: csrf_token(client, "/admin/login" if who is None else "/admin")
         for who, client in clients.items()

@@ -110,7 +110,7 @@ def render_table(report: dict[str, Any]) -> str:
     header = ("PAGE", *header) if several else header
     rows = [
         (
-            *((urlsplit(f["page"]).path or "/",) if several else ()),
+            *((_path(f["page"]),) if several else ()),
             f["verdict"].upper() if f["verdict"] == "violation" else f["verdict"],
             PHASE_LABELS[f["phase"]],
             f["kind"],
@@ -131,3 +131,8 @@ def render_table(report: dict[str, Any]) -> str:
     if several:
         lines += ["", "Pages scanned: " + ", ".join(p["url"] for p in report["pages"])]
     return "\n".join(lines)
+
+
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
