@@ -150,12 +150,13 @@
     var box = el("div", { class: "mixvoip-consent-placeholder", role: "note" }, [
       el("p", { text: t.placeholder.replace("{name}", name) }),
       el("button", { type: "button", text: t.placeholder_allow, onclick: function () {
-        var par = Object.assign({}, state ? state.par : {});
+        var par = {};
         var category = frame.getAttribute("data-consent");
         config.partners.forEach(function (p) {
-          if (partner ? p.id === partner.id : p.category === category) par[p.id] = true;
+          par[p.id] = (partner ? p.id === partner.id : p.category === category) || isGranted(p.category, p.id);
         });
-        var cat = Object.assign({}, state ? state.cat : {}); cat[category] = true;
+        var cat = {};
+        config.categories.forEach(function (c) { cat[c.id] = c.required || c.id === category || isGranted(c.id); });
         decide("custom", cat, par);
       } }),
     ]);
@@ -385,6 +386,8 @@
 
   function notice() {
     mount();
+    var old = root.querySelector(".notice");
+    if (old) old.remove();
     var box = el("section", { class: "banner notice", role: "status", lang: lang }, [
       el("p", { text: t.withdrawn }),
       el("div", { class: "actions" }, [
