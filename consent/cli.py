@@ -18,6 +18,7 @@ from flask_migrate import upgrade as migrate_upgrade
 from consent.exports import FORMATS, LogFilter, lines
 from consent.extensions import db
 from consent.services import services
+from consent.stats_command import stats_rollup_command
 from consent.users import ROLES, UserError, create_user
 
 
@@ -109,6 +110,7 @@ def export_command(
 def register(app: Flask) -> None:
     for command in (upgrade_command, create_user_command, export_command):
         app.cli.add_command(command)
+    app.cli.add_command(stats_rollup_command)
 
 
 main = FlaskGroup(
