@@ -17,7 +17,12 @@ from consent.admin import access
 from consent.users import ROLES
 
 # Values for the URL parts of admin routes; a new route with another part needs one here.
-SAMPLE_VALUES: dict[str, Any] = {"site_id": "mixvoip.com", "partner_id": "google-ads"}
+SAMPLE_VALUES: dict[str, Any] = {
+    "site_id": "mixvoip.com",
+    "partner_id": "google-ads",
+    "consent_id": "3f1c9f0e-8a7b-4c1d-9e2f-0a1b2c3d4e5f",
+    "fmt": "csv",
+}
 
 
 def url_for_rule(rule: str, values: dict[str, Any]) -> str:
@@ -67,9 +72,12 @@ def test_role_matrix_covers_every_route(app, make_user):
         clients[role] = client
     with app.app_context():
         from consent.extensions import db
-        from consent.models import User
+        from consent.models import Scan, User
 
-        values = dict(SAMPLE_VALUES, user_id=db.session.query(User.id).first()[0])
+        scan = Scan(site_id="mixvoip.com", status="done", requested_by="test", urls=[])
+        db.session.add(scan)
+        db.session.commit()
+        values = dict(SAMPLE_VALUES, user_id=db.session.query(User.id).first()[0], scan_id=scan.id)
     tokens = {
         who: csrf_token(client, "/admin/login" if who is None else "/admin")
         for who, client in clients.items()
