@@ -91,3 +91,10 @@ def stats_total(app):
 def test_sample_decisions_are_a_valid_chain(app, made):
     with app.app_context():
         assert verify(db.engine).ok
+
+
+def test_the_stats_rollup_command_rolls_up_what_is_new(app, runner, made):
+    result = runner.invoke(args=["stats-rollup"])
+    assert result.exit_code == 0, result.output
+    assert f"Added {len(made)} record(s)" in result.output
+    assert "Added 0 record(s)" in runner.invoke(args=["stats-rollup"]).output
