@@ -2,15 +2,18 @@
 
     .venv/bin/python bench/legal_bench.py                       # 1,000,000 records, both databases
     .venv/bin/python bench/legal_bench.py --records 100000 --database sqlite
+    .venv/bin/python bench/legal_bench.py --keep /tmp/legal-bench  # generate once, then reuse
 
 For each database: a fresh schema (``consent upgrade``), N records over the four sites written
 with bulk inserts that compute the real chain (salted digests, hashes, links, heads), then the
 real commands in subprocesses, each under a small wrapper that reports the child's wall time
-and peak resident memory (``getrusage(RUSAGE_CHILDREN).ru_maxrss``):
+CPU time (user + system) and peak resident memory (``getrusage(RUSAGE_CHILDREN)``). CPU time
+is the figure to read on a shared machine: wall time grows with everyone else's load.
 
 - ``consent export --format csv`` and ``--format jsonl`` of the whole log to a file;
-- ``consent verify`` (the whole log; records/s from the verification time it reports, and
-  from the wall time including start-up);
+- a reference: the bare driver reading every row (the floor for any export or verification);
+- ``consent verify`` with 1 and 2 workers (records/s from the verification time it reports,
+  and from the wall time including start-up);
 - ``consent verify-export`` of the JSON Lines file.
 
 Targets (issue 8): export ≤ 10 s with peak memory ≤ 150 MB; verify ≥ 200,000 records/s.
@@ -71,23 +74,39 @@ def measure_child(command: list[str]) -> int:
     started = time.perf_counter()
     done = subprocess.run(command, check=False)
     seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb / 1024, "rc": done.returncode}))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_s": cpu,
+                "peak_mb": usage.ru_maxrss / 1024,
+                "rc": done.returncode,
+            }
+        )
+    )
     return 0 if done.returncode == 0 else done.returncode
 
 
-def prepare(kind: str, workdir: Path) -> str:
+def prepare(kind: str, workdir: Path, keep: bool) -> str:
+    """The bench database: a SQLite file in ``workdir`` or the ``legal_bench`` schema, migrated;
+    with ``keep`` an existing one is reused as it is."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     if kind == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.db'}"
+        path = workdir / "bench.db"
+        if path.exists() and not keep:
+            path.unlink()
+        url = f"sqlite:///{path}"
     else:
         schema = "legal_bench"
         engine = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
         with engine.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            if not keep:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         engine.dispose()
         url = (
             make_url(PG_BASE)
@@ -97,6 +116,30 @@ def prepare(kind: str, workdir: Path) -> str:
     env = env_for(url, workdir)
     subprocess.run(consent_cmd("upgrade"), env=env, check=True, capture_output=True)
     return url
+
+
+def existing(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM consent_log")).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+REFERENCE = """
+import sys, time
+from sqlalchemy import create_engine
+engine = create_engine(sys.argv[1])
+with engine.connect() as connection:
+    result = connection.exec_driver_sql(
+        "SELECT * FROM consent_log ORDER BY site_id, seq",
+        execution_options={"stream_results": True, "yield_per": 5000},
+    )
+    count = sum(1 for _ in result)
+print(count)
+"""
 
 
 def generate(url: str, count: int) -> float:
@@ -161,44 +204,60 @@ def generate(url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
-def run(kind: str, count: int) -> dict[str, object]:
+def _figures(figures: dict[str, float | str], count: int | None = None) -> dict[str, float]:
+    out = {
+        "seconds": round(float(figures["seconds"]), 2),
+        "cpu_s": round(float(figures["cpu_s"]), 2),
+        "peak_mb": round(float(figures["peak_mb"]), 1),
+    }
+    if count:
+        out["records_per_s"] = round(count / float(figures["seconds"]))
+        out["records_per_cpu_s"] = round(count / float(figures["cpu_s"]))
+    return out
+
+
+def run(kind: str, count: int, keep: Path | None) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix=f"legal-bench-{kind}-") as tmp:
-        workdir = Path(tmp)
-        url = prepare(kind, workdir)
+        workdir = keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        url = prepare(kind, workdir, keep is not None)
         env = env_for(url, workdir)
-        generated = generate(url, count)
-        print(f"[{kind}] generated {count:,} records in {generated:.1f} s", flush=True)
-        results: dict[str, object] = {"database": kind, "records": count, "generate_s": generated}
+        results: dict[str, object] = {"database": kind, "records": count}
+        have = existing(url)
+        if have != count:
+            if have:
+                raise SystemExit(f"{kind}: the kept database holds {have:,} records, not {count:,}")
+            results["generate_s"] = round(generate(url, count), 1)
+            print(f"[{kind}] generated {count:,} records in {results['generate_s']} s", flush=True)
+        reference = measured([sys.executable, "-c", REFERENCE, url], env)
+        results["reference_read"] = _figures(reference, count)
+        print(f"[{kind}] reference (driver reads every row): {results['reference_read']}")
         for fmt in ("csv", "jsonl"):
             out = workdir / f"log.{fmt}"
             figures = measured(consent_cmd("export", "--format", fmt, "--output", str(out)), env)
             results[f"export_{fmt}"] = {
-                "seconds": round(float(figures["seconds"]), 2),
-                "peak_mb": round(float(figures["peak_mb"]), 1),
+                **_figures(figures, count),
                 "file_mb": round(out.stat().st_size / 2**20, 1),
             }
             print(f"[{kind}] export {fmt}: {results[f'export_{fmt}']}", flush=True)
-        figures = measured(consent_cmd("verify", "--json"), env)
-        report = json.loads(str(figures["stdout"]))
-        assert report["ok"] and sum(report["records"].values()) == count, report
-        results["verify"] = {
-            "seconds": report["seconds"],
-            "records_per_s": round(count / report["seconds"]),
-            "wall_s": round(float(figures["seconds"]), 2),
-            "wall_records_per_s": round(count / float(figures["seconds"])),
-            "peak_mb": round(float(figures["peak_mb"]), 1),
-        }
-        print(f"[{kind}] verify: {results['verify']}", flush=True)
+        for workers in (1, 2):
+            figures = measured(consent_cmd("verify", "--json", "--workers", str(workers)), env)
+            report = json.loads(str(figures["stdout"]))
+            assert report["ok"] and sum(report["records"].values()) == count, report
+            results[f"verify_{workers}"] = {
+                **_figures(figures, count),
+                "verify_s": report["seconds"],
+                "verify_records_per_s": round(count / report["seconds"]),
+            }
+            print(f"[{kind}] verify ({workers} worker(s)): {results[f'verify_{workers}']}")
         figures = measured(
             consent_cmd("verify-export", "--complete", str(workdir / "log.jsonl")), env
         )
-        results["verify_export"] = {
-            "seconds": round(float(figures["seconds"]), 2),
-            "records_per_s": round(count / float(figures["seconds"])),
-            "peak_mb": round(float(figures["peak_mb"]), 1),
-        }
+        results["verify_export"] = _figures(figures, count)
         print(f"[{kind}] verify-export: {results['verify_export']}", flush=True)
-        if kind == "postgresql":
+        for fmt in ("csv", "jsonl"):
+            (workdir / f"log.{fmt}").unlink()
+        if kind == "postgresql" and keep is None:
             from sqlalchemy import create_engine, text
 
             engine = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
@@ -215,9 +274,15 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="Keep the generated databases (SQLite file in this folder, PostgreSQL schema "
+        "legal_bench) and reuse them on the next run instead of generating again.",
+    )
     args = parser.parse_args()
     kinds = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
-    figures = [run(kind, args.records) for kind in kinds]
+    figures = [run(kind, args.records, args.keep) for kind in kinds]
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
