@@ -151,7 +151,7 @@ class WidgetBuilder:
             lang: strings(self._config, view, lang) for lang in view.config.languages
         }
         payload["css"] = self._style
-        body = self._script.replace(CONFIG_PLACEHOLDER, orjson.dumps(payload).decode()).encode()
+        body = self._script.replace(CONFIG_PLACEHOLDER, script_safe_json(payload)).encode()
         return Bundle(
             identity=body,
             gzip=gzip.compress(body, compresslevel=9, mtime=0),
@@ -159,6 +159,28 @@ class WidgetBuilder:
             etag=hashlib.sha256(body).hexdigest()[:20],
             texts=texts,
         )
+
+
+def script_safe_json(value: object) -> str:
+    """JSON that stays a string literal even if the widget is pasted inline into a page.
+
+    ``<``, ``>`` and ``&`` become ``\\u`` escapes (the same string for JavaScript), so text
+    from sites.yaml or the admin can never close a ``<script>`` element or open a comment;
+    U+2028 and U+2029 likewise, for older JavaScript engines.
+    """
+    text = orjson.dumps(value).decode()
+    for character, escape in _SCRIPT_ESCAPES:
+        text = text.replace(character, escape)
+    return text
+
+
+_SCRIPT_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
 
 
 def _lifetime(config: SitesConfig) -> str:
