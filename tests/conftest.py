@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from admin_fixtures import make_user, sign_in  # noqa: F401
 from harness import (
     DATABASES,
     REFUSAL,
