@@ -6,7 +6,7 @@ PORT ?= 5000
 WEB_CONCURRENCY ?= 2
 export PORT WEB_CONCURRENCY
 
-.PHONY: run test lint format browser bench screenshots clean
+.PHONY: run test lint format browser bench screenshots clean bench-server
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: $(BIN)/.installed
 format: $(BIN)/.installed
 	$(BIN)/ruff format consent tests bench
 	$(BIN)/ruff check --fix consent tests bench
+
+# Server throughput and latency against a no-op Flask app (needs wrk: apt-get install wrk).
+bench-server: $(BIN)/.installed
+	$(BIN)/python bench/server_bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
