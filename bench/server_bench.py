@@ -124,6 +124,15 @@ class Server:
         return [pid for pid in _all_pids() if _stat(pid) and _stat(pid)[2] == self.process.pid]
 
 
+def cpu_pressure() -> float | None:
+    """Share of the last 60 s in which some runnable task waited for a CPU (Linux PSI), in %."""
+    try:
+        line = Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except (OSError, IndexError):
+        return None
+    return float(re.search(r"avg60=([\d.]+)", line).group(1))
+
+
 def _all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
@@ -482,6 +491,7 @@ def bench_database(args: argparse.Namespace, kind: str, workdir: Path) -> dict[s
         )
         records, chain_ok = database.count_and_verify()
         report["post"] = {
+            "cpu_pressure_avg60": cpu_pressure(),
             "noop_rps": _series(refs),
             "service_rps": _series(svcs),
             "ratio": _ratio(refs, svcs),
@@ -580,6 +590,7 @@ def bench_scale(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]
             best = max(svcs, key=lambda r: r.rate)
             row = {
                 "workers": workers,
+                "cpu_pressure_avg60": cpu_pressure(),
                 "service_rps": round(statistics.median(s.rate for s in svcs)),
                 "noop_rps": round(statistics.median(r.rate for r in refs)),
                 "ratio": _ratio(refs, svcs),
@@ -636,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
             "connections": args.connections,
             "duration_s": args.duration,
             "rounds": args.rounds,
+            "cpu_pressure_avg60_at_start": cpu_pressure(),
         },
         "databases": [],
     }

@@ -20,6 +20,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from consent.ledger import Ledger
     from consent.receipts import Receipts
     from consent.services import Services
+    from consent.sessions import AdminSessionInterface
     from consent.sites import load_sites
     from consent.texts import TextArchive
     from consent.widget import WidgetBuilder
@@ -52,6 +53,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    app.session_interface = AdminSessionInterface()
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True

@@ -137,7 +137,8 @@ def timestamp(moment: dt.datetime) -> str:
     """A UTC instant as the chain writes it: ``2026-11-23T09:15:02.123456Z``."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is strftime("%Y-%m-%dT%H:%M:%S.%f") for every year from 1000 on, ten times faster.
+    return moment.isoformat(timespec="microseconds") + "Z"
 
 
 def field_digest(salt: str, name: str, value: Any) -> str:
@@ -194,10 +195,11 @@ def unlinked_row(entry: Entry) -> dict[str, Any]:
         "gpc": entry.gpc,
         "redacted_at": None,
     }
-    for name in PERSONAL_FIELDS:
+    salts = secrets.token_hex(16 * len(PERSONAL_FIELDS))  # one draw: 32 hex digits per field
+    for index, name in enumerate(PERSONAL_FIELDS):
         value = getattr(entry, name)
         value = dict(value) if isinstance(value, Mapping) else value
-        salt = secrets.token_hex(16)
+        salt = salts[32 * index : 32 * (index + 1)]
         row[name] = value
         row[_SALT_COLUMN[name]] = salt
         row[_DIGEST_COLUMN[name]] = field_digest(salt, name, value)

@@ -185,3 +185,11 @@ def test_a_write_that_fails_in_the_writer_raises_ledger_unavailable(app, refused
     ledger = app.extensions["consent"].ledger
     with pytest.raises(LedgerUnavailable):
         ledger.append(entry("mixvoip.com", consent_id=BAD_ID))
+
+
+def test_the_public_api_neither_reads_nor_sets_the_admin_session_cookie(client):
+    client.set_cookie("consent_admin", "not-a-valid-session")
+    response = client.post("/v1/consents", json=REFUSAL)
+    assert response.status_code == 201
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
