@@ -11,6 +11,10 @@ used anywhere in it. It is deliberately conservative, because it tokenises inste
 - a renamed name is renamed everywhere in the file, so scopes cannot be confused: each new name
   is fresh, used by nothing else.
 
+Two forms it cannot see into are refused or must be avoided in the widget: template literals
+with ``${…}`` (refused with an error) and method shorthand in object literals (``{ open() {} }``:
+write ``open: () => …``).
+
 The widget's browser tests run against the renamed script, which is what visitors get.
 """
 
@@ -175,6 +179,8 @@ def _fresh_names(taken: set[str]) -> list[str]:
 def shorten(source: str, keep: frozenset[str] = frozenset()) -> str:
     """``source`` with its own local names shortened (``keep``: names never to rename)."""
     code = [t for t in tokens(source) if t[0] != "space"]
+    if any(kind == "string" and text.startswith("`") and "${" in text for kind, text in code):
+        raise ValueError("template literals with ${…} cannot be shortened: use + instead")
     spaced = tokens(source)
     used = {text for kind, text in code if kind == "name"}
     declared, declarations = _declared(code)

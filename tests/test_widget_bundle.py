@@ -93,3 +93,8 @@ def test_short_names_leave_strings_regexes_properties_and_globals_alone():
     assert "localStorage.getItem(" in short
     assert "readQueue" not in short and "queueKey" not in short and "message" not in short
     assert len(short) < len(source)
+
+
+def test_short_names_refuse_template_literals_they_cannot_see_into():
+    with pytest.raises(ValueError, match="template literals"):
+        shorten("const total = 1; const text = `${total} cookies`;")
