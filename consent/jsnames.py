@@ -11,6 +11,10 @@ used anywhere in it. It is deliberately conservative, because it tokenises inste
 - a renamed name is renamed everywhere in the file, so scopes cannot be confused: each new name
   is fresh, used by nothing else.
 
+Two forms it cannot see into are refused or must be avoided in the widget: template literals
+with ``${…}`` (refused with an error) and method shorthand in object literals (``{ open() {} }``:
+write ``open: () => …``).
+
 The widget's browser tests run against the renamed script, which is what visitors get.
 """
 
@@ -49,7 +53,7 @@ RESERVED = frozenset(
     goto if implements import in instanceof int interface let long native new null of package
     private protected public return short static super switch synchronized this throw throws
     transient true try typeof undefined var void volatile while with yield async get set
-    NaN Infinity""".split()
+    NaN Infinity""".split()  # noqa: SIM905 - a list of words reads better as words
 )
 
 
@@ -75,17 +79,19 @@ def tokens(source: str) -> list[tuple[str, str]]:
     return out
 
 
-def _declared(code: list[tuple[str, str]]) -> set[str]:
-    """Names the script declares: const/let/var/function names and parameters."""
+def _declared(code: list[tuple[str, str]]) -> tuple[set[str], set[int]]:
+    """Names the script declares (const/let/var/function names, parameters) and where."""
     names: set[str] = set()
+    at: set[int] = set()
     for index, (kind, text) in enumerate(code):
         if kind == "name" and text in ("const", "let", "var"):
             depth, expect_name = 0, True
-            for inner_kind, inner in code[index + 1 :]:
+            for offset, (inner_kind, inner) in enumerate(code[index + 1 :], index + 1):
                 if inner_kind == "name" and expect_name and depth == 0:
                     if inner in ("in", "of"):
                         break
                     names.add(inner)
+                    at.add(offset)
                     expect_name = False
                 elif inner in ("(", "[", "{"):
                     depth += 1
@@ -101,14 +107,18 @@ def _declared(code: list[tuple[str, str]]) -> set[str]:
             rest = code[index + 1 :]
             if rest and rest[0][0] == "name":
                 names.add(rest[0][1])
-            names |= _parameters(rest[1:] if rest and rest[0][0] == "name" else rest)
+            start = index + (2 if rest and rest[0][0] == "name" else 1)
+            found = _parameters(code, start)
+            names |= {code[i][1] for i in found}
+            at |= found
         elif text == "=>":
-            before = code[:index]
-            if before and before[-1][0] == "name":
-                names.add(before[-1][1])
-            elif before and before[-1][1] == ")":
+            if index and code[index - 1][0] == "name":
+                names.add(code[index - 1][1])
+                at.add(index - 1)
+            elif index and code[index - 1][1] == ")":
                 depth = 0
-                for inner_kind, inner in reversed(before):
+                for position in range(index - 1, -1, -1):
+                    inner_kind, inner = code[position]
                     if inner == ")":
                         depth += 1
                     elif inner == "(":
@@ -117,15 +127,18 @@ def _declared(code: list[tuple[str, str]]) -> set[str]:
                             break
                     elif inner_kind == "name":
                         names.add(inner)
-    return names
+                        at.add(position)
+    return names, at
 
 
-def _parameters(code: list[tuple[str, str]]) -> set[str]:
-    names: set[str] = set()
-    if not code or code[0][1] != "(":
-        return names
+def _parameters(code: list[tuple[str, str]], start: int) -> set[int]:
+    """Positions of the parameter names of the list that opens at ``start``."""
+    at: set[int] = set()
+    if start >= len(code) or code[start][1] != "(":
+        return at
     depth = 0
-    for kind, text in code:
+    for position in range(start, len(code)):
+        kind, text = code[position]
         if text == "(":
             depth += 1
         elif text == ")":
@@ -133,15 +146,15 @@ def _parameters(code: list[tuple[str, str]]) -> set[str]:
             if depth == 0:
                 break
         elif kind == "name":
-            names.add(text)
-    return names
+            at.add(position)
+    return at
 
 
-def _unsafe(code: list[tuple[str, str]]) -> set[str]:
+def _unsafe(code: list[tuple[str, str]], declarations: set[int]) -> set[str]:
     """Names that also serve as properties, keys or possible shorthand properties."""
     unsafe: set[str] = set()
     for index, (kind, text) in enumerate(code):
-        if kind != "name":
+        if kind != "name" or index in declarations:
             continue
         before = code[index - 1][1] if index else ""
         after = code[index + 1][1] if index + 1 < len(code) else ""
@@ -166,9 +179,12 @@ def _fresh_names(taken: set[str]) -> list[str]:
 def shorten(source: str, keep: frozenset[str] = frozenset()) -> str:
     """``source`` with its own local names shortened (``keep``: names never to rename)."""
     code = [t for t in tokens(source) if t[0] != "space"]
+    if any(kind == "string" and text.startswith("`") and "${" in text for kind, text in code):
+        raise ValueError("template literals with ${…} cannot be shortened: use + instead")
     spaced = tokens(source)
     used = {text for kind, text in code if kind == "name"}
-    renamable = _declared(code) - _unsafe(code) - RESERVED - keep
+    declared, declarations = _declared(code)
+    renamable = declared - _unsafe(code, declarations) - RESERVED - keep
     counts = {name: 0 for name in renamable}
     for kind, text in code:
         if kind == "name" and text in counts:

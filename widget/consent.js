@@ -5,7 +5,7 @@
  * The only global is window.MixvoipConsent (open, get, on); pages also get a
  * "consent:change" DOM event on document. Size is a feature: every line costs every visitor.
  */
-((C) => {
+(C => {
   "use strict";
   const w = window, d = document, nav = navigator;
   if (w.MixvoipConsent) return;
@@ -16,15 +16,15 @@
   const api = C.api || new URL("/v1", me ? me.src : location.href).href;
   const site = C.site, K = C.cookie, gpc = nav.globalPrivacyControl === true;
   const lang = [d.documentElement.lang].concat(nav.languages || [])
-    .map((x) => String(x || "").slice(0, 2).toLowerCase())
-    .find((x) => C.languages.includes(x)) || C.default_language;
+    .map(x => String(x || "").slice(0, 2).toLowerCase())
+    .find(x => C.languages.includes(x)) || C.default_language;
   const t = C.strings;
-  const optional = C.categories.filter((c) => !c.required);
+  const optional = C.categories.filter(c => !c.required);
   const queueKey = "mixvoip-consent:" + site + ":queue";
   const TAGS = "script[type='text/plain'][data-consent],iframe[data-consent][data-src]";
   const listeners = [], pending = [], ran = new WeakSet(), notes = new WeakMap();
-  let state = null, asking = false, loading = false, flushing = false;
-  let host, root, banner, dialog, opener, notice;
+  let state = null, asking = false, loading = false, flushing = false, reloading = false;
+  let host, root, banner, dialog, opener;
 
   const el = (tag, attrs, kids) => {
     const n = d.createElement(tag);
@@ -34,20 +34,19 @@
       else if (k.startsWith("on")) n.addEventListener(k.slice(2), v);
       else if (v !== false && v != null) n.setAttribute(k, v === true ? "" : v);
     }
-    (kids || []).forEach((c) => c && n.append(c));
+    (kids || []).forEach(c => c && n.append(c));
     return n;
   };
 
-  const consentMode = (kind) => {
+  const consentMode = kind => {
     if (!C.consent_mode) return;
     const layer = (w.dataLayer = w.dataLayer || []);
     if (typeof w.gtag !== "function") w.gtag = function () { layer.push(arguments); };
     const v = kind === "update" && isGranted("advertising") ? "granted" : "denied";
     const s = { ad_storage: v, ad_user_data: v, ad_personalization: v, analytics_storage: "denied" };
     if (kind === "default") {
-      if (layer.some((e) => e[0] === "consent" && e[1] === "default")) return;
-      Object.assign(s, { functionality_storage: "denied", personalization_storage: "denied",
-        security_storage: "granted", wait_for_update: 500 });
+      if (layer.some(e => e[0] === "consent" && e[1] === "default")) return;
+      s.wait_for_update = 500;
     }
     w.gtag("consent", kind, s);
   };
@@ -62,12 +61,9 @@
   }
 
   // ---- read stored decision ------------------------------------------------------------
-  const b64 = (s) => btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-  const unb64 = (s) => atob(s.replace(/-/g, "+").replace(/_/g, "/"));
-  const same = (a, b) => {
-    const keys = Object.keys(a || {}).sort();
-    return keys.join() === Object.keys(b || {}).sort().join() && keys.every((k) => a[k] === b[k]);
-  };
+  const b64 = s => btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const unb64 = s => atob(s.replace(/-/g, "+").replace(/_/g, "/"));
+  const same = (a, b) => JSON.stringify(Object.entries(a || {}).sort()) === JSON.stringify(Object.entries(b || {}).sort());
 
   const readState = () => {
     try {
@@ -77,7 +73,7 @@
         // The receipt's readable part must say exactly what the cookie says.
         const p = JSON.parse(unb64(s.r.split(".")[0]));
         if (p.cid !== s.id || p.site !== site || p.rev !== s.rev || !same(p.cat, s.cat) || !same(p.par, s.par)) return null;
-      } else if (!readQueue().some((q) => q.consent_id === s.id)) {
+      } else if (!readQueue().some(q => q.consent_id === s.id)) {
         return null; // no receipt and nothing waiting to be recorded: not a decision we made
       }
       return s;
@@ -94,8 +90,8 @@
   };
 
   // A partner or category added since the decision needs a new question; a removed one does not.
-  const isCurrent = (s) => C.categories.every((c) => c.id in s.cat) && C.partners.every((p) => p.id in s.par);
-  const isRequired = (id) => C.categories.some((c) => c.id === id && c.required);
+  const isCurrent = s => C.categories.every(c => c.id in s.cat) && C.partners.every(p => p.id in s.par);
+  const isRequired = id => C.categories.some(c => c.id === id && c.required);
   const isGranted = (category, partner) =>
     isRequired(category) || (!!state && state.cat[category] === true && (!partner || state.par[partner] === true));
 
@@ -140,30 +136,31 @@
     if (notes.has(frame)) return;
     frame.hidden = true;
     const category = frame.dataset.consent, id = frame.dataset.partner;
-    const partner = C.partners.find((p) => p.id === id);
+    const partner = C.partners.find(p => p.id === id);
     const box = el("div", { class: "mixvoip-consent-placeholder", role: "note" }, [
       el("p", { text: t.placeholder.replace("{name}", partner ? partner.name : category) }),
       el("button", { type: "button", text: t.placeholder_allow, onclick: () => decide("custom",
-        grants((c) => c.id === category || isGranted(c.id), (p) => (partner ? p.id === id : p.category === category) || isGranted(p.category, p.id))) }),
+        grants(c => c.id === category || isGranted(c.id), p => (partner ? p.id === id : p.category === category) || isGranted(p.category, p.id))) }),
     ]);
     notes.set(frame, box);
     frame.before(box);
   }
 
-  new MutationObserver((records) => records.forEach((r) => r.addedNodes.forEach((n) => {
+  new MutationObserver(records => records.forEach(r => r.addedNodes.forEach(n => {
     if (n.nodeType !== 1) return;
     if (n.matches(TAGS)) release(n);
     n.querySelectorAll(TAGS).forEach(release);
   }))).observe(d.documentElement, { childList: true, subtree: true });
 
-  const clearCookies = (partners) => {
+  const clearCookies = partners => {
     const names = [];
-    partners.forEach((p) => p.cookies.forEach((c) => c[2] || names.push(new RegExp("^" + c[0].replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*") + "$"))));
+    // Cookie names hold letters, digits, "_", "-", "." and the wildcard "*".
+    partners.forEach(p => p.cookies.forEach(c => c[2] || names.push(new RegExp("^" + c[0].replace(/\./g, "\\.").replace(/\*/g, ".*") + "$"))));
     const parts = location.hostname.split("."), domains = [""];
     for (let i = 0; i < parts.length - 1; i++) domains.push("; Domain=" + parts.slice(i).join("."));
-    d.cookie.split("; ").forEach((pair) => {
+    d.cookie.split("; ").forEach(pair => {
       const name = pair.split("=")[0];
-      if (names.some((re) => re.test(name))) domains.forEach((dom) => { d.cookie = name + "=; Path=/; Max-Age=0" + dom; });
+      if (names.some(re => re.test(name))) domains.forEach(dom => { d.cookie = name + "=; Path=/; Max-Age=0" + dom; });
     });
   };
 
@@ -178,7 +175,7 @@
   };
 
   const button = (cls, action, text, onclick) => el("button", { type: "button", class: cls, "data-action": action, text, onclick });
-  const buttons = (extra) => el("div", { class: "actions" }, [
+  const buttons = extra => el("div", { class: "actions" }, [
     button("choice", "accept", t.accept, () => decideAll(true)),
     button("choice", "refuse", t.refuse, () => decideAll(false)),
     extra,
@@ -205,32 +202,32 @@
     el("span", { text: label }),
   ]);
 
-  const cookieList = (cookies) => cookies.length ? el("details", {}, [
+  const cookieList = cookies => cookies.length ? el("details", {}, [
     el("summary", { text: t.cookies }),
-    el("ul", {}, cookies.map((c) => el("li", { text: c[0] + (c[1] ? " — " + c[1] : "") + " — " + (c[2] ? t.third_party : t.first_party) }))),
+    el("ul", {}, cookies.map(c => el("li", { text: c[0] + (c[1] ? " — " + c[1] : "") + " — " + (c[2] ? t.third_party : t.first_party) }))),
   ]) : null;
 
   function showPreferences() {
     mount();
     opener = opener || d.activeElement;
     if (dialog) dialog.remove();
-    const draft = { cat: {}, par: {} }, box = (id) => root.getElementById("mvc-" + id);
-    optional.forEach((c) => { draft.cat[c.id] = isGranted(c.id); });
-    C.partners.forEach((p) => { draft.par[p.id] = isGranted(p.category, p.id); });
-    const sections = C.categories.map((c) => {
+    const draft = { cat: {}, par: {} }, box = id => root.getElementById("mvc-" + id);
+    optional.forEach(c => { draft.cat[c.id] = isGranted(c.id); });
+    C.partners.forEach(p => { draft.par[p.id] = isGranted(p.category, p.id); });
+    const sections = C.categories.map(c => {
       const title = t["category." + c.id + ".title"] || c.id;
-      const partners = C.partners.filter((p) => p.category === c.id);
+      const partners = C.partners.filter(p => p.category === c.id);
       return el("section", { class: "category" }, [
         c.required
           ? el("p", { class: "switch locked" }, [el("strong", { text: title }), el("span", { class: "badge", text: t.always_on })])
-          : toggle(c.id, title, draft.cat[c.id], (e) => {
+          : toggle(c.id, title, draft.cat[c.id], e => {
             draft.cat[c.id] = e.target.checked;
-            partners.forEach((p) => { draft.par[p.id] = box("p-" + p.id).checked = e.target.checked; });
+            partners.forEach(p => { draft.par[p.id] = box("p-" + p.id).checked = e.target.checked; });
           }),
         el("p", { text: t["category." + c.id + ".description"] || "" }),
         cookieList(c.cookies),
-        partners.length ? el("ul", { class: "partners", "aria-label": t.partners }, partners.map((p) => el("li", {}, [
-          toggle("p-" + p.id, p.name, draft.par[p.id], (e) => {
+        partners.length ? el("ul", { class: "partners", "aria-label": t.partners }, partners.map(p => el("li", {}, [
+          toggle("p-" + p.id, p.name, draft.par[p.id], e => {
             draft.par[p.id] = e.target.checked;
             if (e.target.checked) draft.cat[c.id] = box(c.id).checked = true;
           }),
@@ -249,12 +246,12 @@
       links(),
       buttons(button("secondary", "save", t.save, () => {
         // A category with partners is granted only through at least one of them.
-        optional.forEach((c) => {
-          const ps = C.partners.filter((p) => p.category === c.id);
-          if (ps.length) draft.cat[c.id] = ps.some((p) => draft.par[p.id]);
+        optional.forEach(c => {
+          const ps = C.partners.filter(p => p.category === c.id);
+          if (ps.length) draft.cat[c.id] = ps.some(p => draft.par[p.id]);
         });
         const any = Object.values(draft.cat).some(Boolean);
-        decide(any ? "custom" : refusalAction(), grants((c) => draft.cat[c.id], (p) => draft.par[p.id]));
+        decide(any ? "custom" : refusalAction(), grants(c => draft.cat[c.id], p => draft.par[p.id]));
       })),
     ]);
     root.append(dialog);
@@ -276,31 +273,18 @@
     opener = null;
   }
 
-  function showNotice() {
-    mount();
-    if (notice) notice.remove();
-    notice = el("section", { class: "banner notice", role: "status", lang }, [
-      el("p", { text: t.withdrawn }),
-      el("div", { class: "actions" }, [
-        button("choice", "reload", t.reload, () => location.reload()),
-        button("secondary", "close", t.close, () => notice.remove()),
-      ]),
-    ]);
-    root.append(notice);
-  }
-
   // ---- record decision -----------------------------------------------------------------
   const uuid = () => "10000000-1000-4000-8000-100000000000".replace(/[018]/g,
-    (c) => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
-  const hasGrants = (s) => !!s && Object.values(s.par).some(Boolean);
+    c => (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16));
+  const hasGrants = s => !!s && Object.values(s.par).some(Boolean);
   const refusalAction = () => (hasGrants(state) ? "withdraw" : "refuse_all");
   const grants = (category, partner) => {
     const cat = {}, par = {};
-    C.categories.forEach((c) => { cat[c.id] = c.required || !!category(c); });
-    C.partners.forEach((p) => { par[p.id] = !!partner(p); });
+    C.categories.forEach(c => { cat[c.id] = c.required || !!category(c); });
+    C.partners.forEach(p => { par[p.id] = !!partner(p); });
     return [cat, par];
   };
-  const decideAll = (granted) => decide(granted ? "accept_all" : refusalAction(), grants(() => granted, () => granted));
+  const decideAll = granted => decide(granted ? "accept_all" : refusalAction(), grants(() => granted, () => granted));
 
   function decide(action, [cat, par], quiet) {
     const before = state, now = new Date(), expires = new Date(now);
@@ -311,7 +295,7 @@
     });
     expires.setMonth(expires.getMonth() + (hasGrants(state) ? K.consent_months : K.refusal_months));
     writeState(state, expires);
-    const withdrawn = C.partners.filter((p) => before && before.par[p.id] && !par[p.id]);
+    const withdrawn = C.partners.filter(p => before && before.par[p.id] && !par[p.id]);
     if (withdrawn.length) clearCookies(withdrawn);
     asking = false;
     if (banner) banner.remove();
@@ -319,7 +303,9 @@
     closePreferences();
     consentMode("update");
     gate();
-    if (withdrawn.length && !quiet) showNotice();
+    // A tag that already ran cannot be unrun: once the withdrawal is recorded (or queued),
+    // reload the page so that nothing the partners started keeps running.
+    reloading = withdrawn.length > 0 && !quiet;
     flush();
     emit();
   }
@@ -328,39 +314,43 @@
     try { return JSON.parse(localStorage.getItem(queueKey)) || []; } catch (e) { return []; }
   }
 
-  const writeQueue = (items) => {
+  const writeQueue = items => {
     try {
       if (items.length) localStorage.setItem(queueKey, JSON.stringify(items));
       else localStorage.removeItem(queueKey);
     } catch (e) { /* storage disabled: the decision still applies on this page */ }
   };
-  const enqueue = (body) => writeQueue(readQueue().concat([body]));
+  const enqueue = body => writeQueue(readQueue().concat([body]));
 
   function flush() {
     // Oldest first; a decision stays queued until the service has committed it.
-    const items = readQueue(), body = items[0];
-    if (flushing || !body) return;
+    const body = readQueue()[0];
+    if (flushing) return;
+    if (!body) return reloading && location.reload();
     flushing = true;
     fetch(api + "/consents", {
       method: "POST", keepalive: true, credentials: "omit",
       headers: { "Content-Type": "text/plain;charset=UTF-8" }, body: JSON.stringify(body),
-    }).then((response) => {
+    }).then(response => {
       if (response.status >= 500 || response.status === 429) throw 0; // retry on a later page
       return response.ok ? response.json() : null;
-    }).then((result) => {
-      writeQueue(readQueue().filter((item) => JSON.stringify(item) !== JSON.stringify(body)));
+    }).then(result => {
+      writeQueue(readQueue().filter(item => JSON.stringify(item) !== JSON.stringify(body)));
       if (result && state && result.consent_id === state.id && same(result.categories, state.cat) && same(result.partners, state.par)) {
         state.r = result.receipt;
         writeState(state, new Date(result.expires_at));
       }
       flushing = false;
       flush();
-    }).catch(() => { flushing = false; });
+    }).catch(() => {
+      flushing = false;
+      if (reloading) location.reload();
+    });
   }
 
   function emit() {
     const detail = API.get();
-    listeners.forEach((fn) => { try { fn(detail); } catch (e) { setTimeout(() => { throw e; }); } });
+    listeners.forEach(fn => { try { fn(detail); } catch (e) { setTimeout(() => { throw e; }); } });
     d.dispatchEvent(new CustomEvent("consent:change", { detail }));
   }
 
@@ -379,7 +369,7 @@
   if (state) consentMode("update");
 
   const start = () => {
-    d.addEventListener("click", (e) => {
+    d.addEventListener("click", e => {
       const trigger = e.target.closest && e.target.closest("[data-consent-open]");
       if (trigger) { e.preventDefault(); opener = trigger; showPreferences(); }
     });

@@ -69,9 +69,6 @@ def test_consent_mode_default_comes_before_any_tag_and_update_after_the_decision
                 "ad_user_data": "denied",
                 "ad_personalization": "denied",
                 "analytics_storage": "denied",
-                "functionality_storage": "denied",
-                "personalization_storage": "denied",
-                "security_storage": "granted",
                 "wait_for_update": 500,
             },
         ]
