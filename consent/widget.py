@@ -209,7 +209,7 @@ class WidgetBuilder:
 
     def _build(self, view: SiteView, language: str, texts: dict[str, str]) -> Bundle:
         payload = self.widget_config(view, language, texts[language])
-        body = self._script.replace(CONFIG_PLACEHOLDER, orjson.dumps(payload).decode()).encode()
+        body = self._script.replace(CONFIG_PLACEHOLDER, script_safe_json(payload)).encode()
         return Bundle(
             identity=body,
             # Zopfli writes ordinary gzip, a few per cent smaller than zlib's best.
@@ -245,6 +245,28 @@ def choose_language(site: Site, requested: str | None, accept_language: str) -> 
 
 def _cookies(cookies: list[dict[str, Any]]) -> list[list[Any]]:
     return [[c["name"], c.get("lifetime") or "", 1 if c.get("third_party") else 0] for c in cookies]
+
+
+def script_safe_json(value: object) -> str:
+    """JSON that stays a string literal even if the widget is pasted inline into a page.
+
+    ``<``, ``>`` and ``&`` become ``\\u`` escapes (the same string for JavaScript), so text
+    from sites.yaml or the admin can never close a ``<script>`` element or open a comment;
+    U+2028 and U+2029 likewise, for older JavaScript engines.
+    """
+    text = orjson.dumps(value).decode()
+    for character, escape in _SCRIPT_ESCAPES:
+        text = text.replace(character, escape)
+    return text
+
+
+_SCRIPT_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
 
 
 def _lifetime(config: SitesConfig) -> str:
