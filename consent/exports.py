@@ -199,3 +199,14 @@ def lines(engine: Engine, wanted: LogFilter, fmt: str) -> Iterator[str]:
     """The export of the filtered log in ``fmt`` (``csv`` or ``jsonl``), line by line."""
     rows = records(engine, wanted)
     return csv_lines(rows) if fmt == "csv" else jsonl_lines(rows)
+
+
+def export_filter(wanted: LogFilter) -> dict[str, str | None]:
+    """The filter of an export, as the audit trail records it."""
+    return {
+        "site": wanted.site,
+        "since": wanted.since.isoformat() if wanted.since else None,
+        "until": wanted.until.isoformat() if wanted.until else None,
+        "action": wanted.action,
+        "consent_id": wanted.consent_id,
+    }

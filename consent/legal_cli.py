@@ -18,7 +18,7 @@ import click
 from flask.cli import with_appcontext
 
 from consent.admin.audit import record_audit
-from consent.exports import LogFilter
+from consent.exports import LogFilter, export_filter
 from consent.extensions import db
 from consent.legal import Anchor, Retention, anchor, erase, purge, verify, verify_export
 from consent.services import services
@@ -201,13 +201,3 @@ def audit_export(wanted: LogFilter, fmt: str, count: int, output: str | None) ->
         subject=wanted.consent_id,
         detail=export_filter(wanted),
     )
-
-
-def export_filter(wanted: LogFilter) -> dict[str, str | None]:
-    return {
-        "site": wanted.site,
-        "since": wanted.since.isoformat() if wanted.since else None,
-        "until": wanted.until.isoformat() if wanted.until else None,
-        "action": wanted.action,
-        "consent_id": wanted.consent_id,
-    }

@@ -72,9 +72,12 @@ def test_role_matrix_covers_every_route(app, make_user):
         clients[role] = client
     with app.app_context():
         from consent.extensions import db
-        from consent.models import User
+        from consent.models import Scan, User
 
-        values = dict(SAMPLE_VALUES, user_id=db.session.query(User.id).first()[0])
+        scan = Scan(site_id="mixvoip.com", status="done", requested_by="test", urls=[])
+        db.session.add(scan)
+        db.session.commit()
+        values = dict(SAMPLE_VALUES, user_id=db.session.query(User.id).first()[0], scan_id=scan.id)
     tokens = {
         who: csrf_token(client, "/admin/login" if who is None else "/admin")
         for who, client in clients.items()
@@ -132,3 +135,19 @@ def test_the_navigation_shows_exactly_the_pages_the_role_may_open(app, sign_in, 
     assert links == expected
     for link in links:
         assert client.get(link).status_code == 200, link
+
+
+def test_every_form_post_is_refused_without_csrf_token(app, sign_in):
+    client = sign_in("admin")  # admin may use every route: only the token is missing
+    with app.app_context():
+        from consent.extensions import db
+        from consent.models import User
+
+        values = dict(SAMPLE_VALUES, user_id=db.session.query(User.id).first()[0])
+    posts = [r for r in access.table(app) if "POST" in r.methods]
+    assert {r.endpoint for r in posts} >= {"admin.login", "admin.logout"}
+    for route in posts:
+        response = client.post(url_for_rule(route.rule, values), data={})
+        assert response.status_code == 400, route.rule
+        assert "CSRF" in response.get_data(as_text=True), route.rule
+    assert client.get("/admin").status_code == 200  # and still signed in

@@ -31,10 +31,9 @@ from wtforms.validators import DataRequired
 from consent.admin import bp
 from consent.admin.access import add_to_menu, requires
 from consent.admin.audit import record_audit
-from consent.exports import FORMATS, LogFilter, lines
+from consent.exports import FORMATS, LogFilter, export_filter, lines
 from consent.extensions import db
 from consent.legal import anchor, erase, place_problem, read_log, verify
-from consent.legal_cli import export_filter
 from consent.models import BannerText, ChainCheckpoint
 from consent.services import services
 
