@@ -215,7 +215,9 @@ class Database:
         return report.checked, report.ok
 
 
-def service_env(database: Database, workdir: Path, workers: int, threads: int) -> dict[str, str]:
+def service_env(
+    database: Database, workdir: Path, workers: int, threads: int | None
+) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": database.url,
@@ -224,8 +226,9 @@ def service_env(database: Database, workdir: Path, workers: int, threads: int) -
         "SECRET_KEY": "server-bench-secret",
         "RATELIMIT_ENABLED": "false",
         "WEB_CONCURRENCY": str(workers),
-        "WEB_THREADS": str(threads),
     }
+    if threads is not None:
+        env["WEB_THREADS"] = str(threads)
     env.pop("ACCESS_LOG", None)
     subprocess.run([str(VENV_BIN / "consent"), "upgrade"], env=env, check=True, capture_output=True)
     return env
@@ -615,7 +618,9 @@ def main(argv: list[str] | None = None) -> int:
         "--db", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql"
     )
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "8")))
+    parser.add_argument(
+        "--threads", type=int, default=None, help="WEB_THREADS (default: gunicorn_config's)"
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=3, help="A/B rounds per comparison")
@@ -634,6 +639,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
     args.scale = [int(n) for n in args.scale.split(",") if n.strip()]
+    if args.threads is None and os.environ.get("WEB_THREADS"):
+        args.threads = int(os.environ["WEB_THREADS"])
+    # A SIGTERM (timeout, Ctrl-C's cousin) unwinds like Ctrl-C: the servers and schemas go.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
     sys.path.insert(0, str(PROJECT_ROOT))
@@ -643,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "python": sys.version.split()[0],
             "workers": args.workers,
-            "threads": args.threads,
+            "threads": args.threads or "gunicorn_config default",
             "connections": args.connections,
             "duration_s": args.duration,
             "rounds": args.rounds,

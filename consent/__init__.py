@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     from consent.sites import load_sites
     from consent.texts import TextArchive
     from consent.widget import WidgetBuilder
+    from consent.widget_serving import WidgetFastPath
 
     settings = load_settings(config)
     sites = load_sites(settings.sites_file)
@@ -78,6 +79,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         receipts=Receipts(settings.secret_key),
     )
 
+    # The widget is answered before Flask, from its precomputed bytes (consent/widget_serving.py).
+    app.wsgi_app = WidgetFastPath(app.wsgi_app, app.extensions["consent"].widgets)  # type: ignore[method-assign]
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(demo.bp)

@@ -11,7 +11,10 @@ import sys
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS", "8"))
+# A thread waiting for its group commit costs nothing but memory; the more requests wait on one
+# commit, the fewer commits (fsyncs) per decision. 32 per worker measured 2-2.7x the
+# throughput of 8 on POST /v1/consents (docs/BENCHMARKS.md, "Server throughput and latency").
+threads = int(os.environ.get("WEB_THREADS", "32"))
 keepalive = 5
 timeout = 30
 graceful_timeout = 10

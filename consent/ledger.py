@@ -567,10 +567,61 @@ def _verify_site(connection: Connection, site: str, report: ChainReport) -> None
         .limit(1)
     ).first()
     expected_seq, expected_prev = (checkpoint[0] + 1, checkpoint[1]) if checkpoint else (1, GENESIS)
-    columns = [_log_table.c[name] for name in _VERIFY_COLUMNS]
-    rows = connection.execution_options(yield_per=5000).execute(
-        select(*columns).where(_log_table.c.site_id == site).order_by(_log_table.c.seq)
+    count, expected_seq, expected_prev = _verify_records(
+        connection, site, expected_seq, expected_prev, report, tail=False
     )
+    head = _read_head(connection, site)
+    # On a live log, records and their head are committed together after our read of the
+    # records: a head ahead of them is followed by reading the records appended since.
+    while head is not None and head[0] > expected_seq - 1:
+        more, expected_seq, expected_prev = _verify_records(
+            connection, site, expected_seq, expected_prev, report, tail=True
+        )
+        if not more:
+            break
+        count += more
+        head = _read_head(connection, site)
+    report.records[site] = count
+    last_seq = expected_seq - 1
+    if head is None:
+        if count:
+            report.breaks.append(Break(site, last_seq, "the site's chain head is missing"))
+        return
+    report.heads[site] = (head[0], head[1])
+    if head[0] != last_seq or head[1] != expected_prev:
+        report.breaks.append(
+            Break(
+                site,
+                head[0],
+                f"the chain head says #{head[0]} is the newest record but the log ends at "
+                f"#{last_seq} (newest records deleted or head altered)",
+            )
+        )
+
+
+def _read_head(connection: Connection, site: str) -> tuple[int, str] | None:
+    head = connection.execute(
+        select(_heads_table.c.seq, _heads_table.c.hash).where(_heads_table.c.site_id == site)
+    ).first()
+    return (head[0], head[1]) if head is not None else None
+
+
+def _verify_records(
+    connection: Connection,
+    site: str,
+    expected_seq: int,
+    expected_prev: str,
+    report: ChainReport,
+    *,
+    tail: bool,
+) -> tuple[int, int, str]:
+    """Check the site's records (only from ``expected_seq`` on for the ``tail``); return how
+    many were read, and the next expected position and previous hash."""
+    columns = [_log_table.c[name] for name in _VERIFY_COLUMNS]
+    query = select(*columns).where(_log_table.c.site_id == site)
+    if tail:
+        query = query.where(_log_table.c.seq >= expected_seq)
+    rows = connection.execution_options(yield_per=5000).execute(query.order_by(_log_table.c.seq))
     count = 0
     for row in rows.mappings():
         count += 1
@@ -588,22 +639,4 @@ def _verify_site(connection: Connection, site: str, report: ChainReport) -> None
         if problem:
             report.breaks.append(Break(site, seq, problem, row["id"], row["consent_id"]))
         expected_seq, expected_prev = seq + 1, row["hash"]
-    report.records[site] = count
-    head = connection.execute(
-        select(_heads_table.c.seq, _heads_table.c.hash).where(_heads_table.c.site_id == site)
-    ).first()
-    last_seq = expected_seq - 1
-    if head is None:
-        if count:
-            report.breaks.append(Break(site, last_seq, "the site's chain head is missing"))
-        return
-    report.heads[site] = (head[0], head[1])
-    if head[0] != last_seq or head[1] != expected_prev:
-        report.breaks.append(
-            Break(
-                site,
-                head[0],
-                f"the chain head says #{head[0]} is the newest record but the log ends at "
-                f"#{last_seq} (newest records deleted or head altered)",
-            )
-        )
+    return count, expected_seq, expected_prev

@@ -193,3 +193,28 @@ def test_the_public_api_neither_reads_nor_sets_the_admin_session_cookie(client):
     assert response.status_code == 201
     assert "Set-Cookie" not in response.headers
     assert "Cookie" not in response.headers.get("Vary", "")
+
+
+def test_verifying_a_log_while_it_grows_reports_no_false_break(app):
+    ledger = app.extensions["consent"].ledger
+    sites = ["mixvoip.com", "mixvoip.org", "voxbi.team", "voxbi.com"]
+    stop = threading.Event()
+
+    def write(index: int) -> None:
+        while not stop.is_set():
+            ledger.append(entry(sites[index % 4], consent_id=str(uuid.uuid4())))
+
+    writers = [threading.Thread(target=write, args=(i,)) for i in range(8)]
+    for thread in writers:
+        thread.start()
+    try:
+        wait_until(lambda: ledger.stats.records >= 50)
+        reports = [verify(ledger.engine) for _ in range(15)]
+    finally:
+        stop.set()
+        for thread in writers:
+            thread.join(timeout=30)
+    assert [r.breaks for r in reports if not r.ok] == []
+    assert reports[-1].checked >= reports[0].checked >= 50
+    final = verify(ledger.engine)
+    assert final.ok and final.checked == ledger.stats.records

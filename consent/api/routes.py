@@ -21,11 +21,11 @@ from consent.receipts import ReceiptError
 from consent.recording import Request, UnknownSite, record
 from consent.records import history
 from consent.services import services
+from consent.widget_serving import widget_headers
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
 MAX_BODY = 16 * 1024
-WIDGET_MAX_AGE = 300
 CONFIG_MAX_AGE = 60
 
 
@@ -83,18 +83,7 @@ def widget_script(site_id: str) -> Response:
     if bundle is None:
         raise ApiError(404, "unknown_site", f"there is no site {site_id!r}")
     body, encoding, etag = bundle.encoded(request.headers.get("Accept-Encoding", ""))
-    headers = {
-        "ETag": etag,
-        "Cache-Control": f"public, max-age={WIDGET_MAX_AGE}",
-        # Without ?lang= the language comes from Accept-Language (see docs/banner.md).
-        "Vary": "Accept-Encoding" if language else "Accept-Encoding, Accept-Language",
-        "Content-Language": bundle.language,
-        "Access-Control-Allow-Origin": "*",
-        "Cross-Origin-Resource-Policy": "cross-origin",
-        "X-Content-Type-Options": "nosniff",
-    }
-    if encoding:
-        headers["Content-Encoding"] = encoding
+    headers = dict(widget_headers(etag, encoding, bundle.language, language is None))
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     return Response(body, headers=headers, content_type="application/javascript; charset=utf-8")
