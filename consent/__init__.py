@@ -13,13 +13,14 @@ from consent.settings import PROJECT_ROOT, load_settings
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the application from the environment, with ``config`` overriding it (tests)."""
-    from consent import admin, api, cli, demo, demo_leaks, errors, security
+    from consent import admin, api, cli, demo, demo_leaks, errors, request_limits, security
     from consent.catalogue import Catalogue
     from consent.database import configure_engine, engine_options
     from consent.extensions import csrf, db, limiter, login_manager, migrate
     from consent.ledger import Ledger
     from consent.receipts import Receipts
     from consent.services import Services
+    from consent.sessions import AdminSessionInterface
     from consent.sites import load_sites
     from consent.texts import TextArchive
     from consent.widget import WidgetBuilder
@@ -52,6 +53,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    app.session_interface = AdminSessionInterface()
     db.init_app(app)
     migrate.init_app(
         app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True
@@ -82,6 +84,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     if not settings.production:
         app.register_blueprint(demo_leaks.bp)
     app.register_blueprint(admin.bp)
+    request_limits.register(app)
     errors.register(app)
     security.register(app)
     cli.register(app)

@@ -264,29 +264,28 @@ class Catalogue:
             if state is None:
                 raise CatalogueError("site", f"site {site_id!r} has no state yet")
             before = list(state["partners"])
-            if set(before) == set(wanted):
-                return self.refresh().sites[site_id]
-            ordered = [p for p in partners if p in wanted]
-            revision = state["revision"] + 1
-            _write_revision(connection, site, revision, ordered, partners, actor, now)
-            connection.execute(
-                SiteState.__table__.update()
-                .where(SiteState.site_id == site_id)
-                .values(revision=revision, partners=ordered, updated_by=actor, updated_at=now)
-            )
-            connection.execute(
-                AuditEvent.__table__.insert(),
-                {
-                    "created_at": now,
-                    "actor": actor,
-                    "action": "partners.switch",
-                    "site_id": site_id,
-                    "subject": f"revision {revision}",
-                    "before": before,
-                    "after": ordered,
-                    "detail": None,
-                },
-            )
+            if set(before) != set(wanted):  # else no revision; reload once the lock is free
+                ordered = [p for p in partners if p in wanted]
+                revision = state["revision"] + 1
+                _write_revision(connection, site, revision, ordered, partners, actor, now)
+                connection.execute(
+                    SiteState.__table__.update()
+                    .where(SiteState.site_id == site_id)
+                    .values(revision=revision, partners=ordered, updated_by=actor, updated_at=now)
+                )
+                connection.execute(
+                    AuditEvent.__table__.insert(),
+                    {
+                        "created_at": now,
+                        "actor": actor,
+                        "action": "partners.switch",
+                        "site_id": site_id,
+                        "subject": f"revision {revision}",
+                        "before": before,
+                        "after": ordered,
+                        "detail": None,
+                    },
+                )
         return self.refresh().sites[site_id]
 
     def add_partner(self, partner: PartnerSpec, actor: str) -> PartnerInfo:

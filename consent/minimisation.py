@@ -9,6 +9,7 @@ where identifiers and campaign parameters live. See docs/architecture.md, "Data 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
@@ -22,8 +23,15 @@ def truncate_ip(address: str | None) -> str | None:
     """``203.0.113.0/24`` for ``203.0.113.57``; ``2001:db8:1234::/48`` for an IPv6 address."""
     if not address:
         return None
+    address = address.strip()
+    try:  # the common case, checked by the C library: a dotted-quad IPv4 address
+        packed = socket.inet_pton(socket.AF_INET, address)
+    except OSError:
+        pass
+    else:
+        return f"{packed[0]}.{packed[1]}.{packed[2]}.0/24"
     try:
-        ip = ipaddress.ip_address(address.strip())
+        ip = ipaddress.ip_address(address)
     except ValueError:
         return None
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:

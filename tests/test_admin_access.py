@@ -17,7 +17,12 @@ from consent.admin import access
 from consent.users import ROLES
 
 # Values for the URL parts of admin routes; a new route with another part needs one here.
-SAMPLE_VALUES: dict[str, Any] = {"site_id": "mixvoip.com", "partner_id": "google-ads"}
+SAMPLE_VALUES: dict[str, Any] = {
+    "site_id": "mixvoip.com",
+    "partner_id": "google-ads",
+    "consent_id": "3f1c9f0e-8a7b-4c1d-9e2f-0a1b2c3d4e5f",
+    "fmt": "csv",
+}
 
 
 def url_for_rule(rule: str, values: dict[str, Any]) -> str:
@@ -130,3 +135,19 @@ def test_the_navigation_shows_exactly_the_pages_the_role_may_open(app, sign_in, 
     assert links == expected
     for link in links:
         assert client.get(link).status_code == 200, link
+
+
+def test_every_form_post_is_refused_without_csrf_token(app, sign_in):
+    client = sign_in("admin")  # admin may use every route: only the token is missing
+    with app.app_context():
+        from consent.extensions import db
+        from consent.models import User
+
+        values = dict(SAMPLE_VALUES, user_id=db.session.query(User.id).first()[0])
+    posts = [r for r in access.table(app) if "POST" in r.methods]
+    assert {r.endpoint for r in posts} >= {"admin.login", "admin.logout"}
+    for route in posts:
+        response = client.post(url_for_rule(route.rule, values), data={})
+        assert response.status_code == 400, route.rule
+        assert "CSRF" in response.get_data(as_text=True), route.rule
+    assert client.get("/admin").status_code == 200  # and still signed in

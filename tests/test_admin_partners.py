@@ -111,6 +111,7 @@ NEW_PARTNER = {
     "category": "advertising",
     "privacy_url": "https://www.criteo.com/privacy/",
     "purpose": "Shows you Mixvoip ads on other websites.",
+    "purpose_fr": "Vous montre des publicités Mixvoip sur d'autres sites.",
     "cookies": "cto_bundle, 13 months\ncto_bidid",
     "hosts": "static.criteo.net\n*.criteo.com",
 }
@@ -129,6 +130,8 @@ def test_marketing_adds_a_partner_to_the_catalogue(app, marketing):
     assert 'value="criteo" id="partner-criteo"' in page and "cto_bundle" in page
     assert save(marketing, "voxbi.com", ["criteo"]).status_code == 302
     config = marketing.get("/v1/sites/voxbi.com/config").get_json()
+    assert config["partners"][0]["purpose"]["fr"] == NEW_PARTNER["purpose_fr"]
+    assert config["partners"][0]["purpose"]["de"] == NEW_PARTNER["purpose"]  # English fallback
     assert config["partners"][0]["cookies"] == [
         {"name": "cto_bundle", "lifetime": "13 months", "third_party": False},
         {"name": "cto_bidid", "third_party": False},

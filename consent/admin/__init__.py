@@ -24,4 +24,15 @@ def _load_user(user_id: str) -> User | None:
 
 
 # The areas register their routes on ``bp`` when imported; keep one import per area.
-from consent.admin import access, audit, auth, dashboard, scans, sites, users  # noqa: E402, F401
+from consent.admin import (  # noqa: E402, F401
+    access,
+    audit,
+    auth,
+    charts,
+    consent_log,
+    dashboard,
+    scans,
+    sites,
+    stats,
+    users,
+)

@@ -129,14 +129,18 @@ def _enforce() -> Any:
 class MenuItem:
     label: str
     endpoint: str
+    order: int = 50
 
 
 MENU: list[MenuItem] = []
 
 
-def add_to_menu(label: str, endpoint: str) -> None:
-    """Add an area's entry page to the navigation; it shows only to roles that may use it."""
-    MENU.append(MenuItem(label, endpoint))
+def add_to_menu(label: str, endpoint: str, order: int = 50) -> None:
+    """Add an area's entry page to the navigation (lower ``order`` first); it shows only to
+    roles that may use it."""
+    if all(item.endpoint != endpoint for item in MENU):
+        MENU.append(MenuItem(label, endpoint, order))
+        MENU.sort(key=lambda item: item.order)
 
 
 def menu_for(role: str | None) -> list[MenuItem]:

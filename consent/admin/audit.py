@@ -81,4 +81,4 @@ def audit() -> str:
     )
 
 
-add_to_menu("Audit trail", "admin.audit")
+add_to_menu("Audit trail", "admin.audit", order=60)

@@ -17,4 +17,4 @@ def dashboard() -> str:
     return render_template("admin/dashboard.html", sites=[s for s in sites if s is not None])
 
 
-add_to_menu("Dashboard", "admin.dashboard")
+add_to_menu("Dashboard", "admin.dashboard", order=0)

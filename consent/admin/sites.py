@@ -94,6 +94,13 @@ class PartnerForm(FlaskForm):
         validators=[DataRequired(), Length(max=300)],
         description="What the partner does with the visit, as the banner tells visitors.",
     )
+    purpose_fr = TextAreaField("Purpose (French)", validators=[Optional(), Length(max=300)])
+    purpose_de = TextAreaField("Purpose (German)", validators=[Optional(), Length(max=300)])
+    purpose_nl = TextAreaField(
+        "Purpose (Dutch)",
+        validators=[Optional(), Length(max=300)],
+        description="A language left empty shows the English purpose.",
+    )
     cookies = TextAreaField(
         "Cookie names",
         validators=[Optional(), Length(max=5000)],
@@ -135,7 +142,16 @@ def new_partner() -> Any:
             "name": (form.name.data or "").strip(),
             "category": form.category.data,
             "privacy_url": (form.privacy_url.data or "").strip(),
-            "purpose": {"en": (form.purpose.data or "").strip()},
+            "purpose": {
+                language: text.strip()
+                for language, text in (
+                    ("en", form.purpose.data),
+                    ("fr", form.purpose_fr.data),
+                    ("de", form.purpose_de.data),
+                    ("nl", form.purpose_nl.data),
+                )
+                if text and text.strip()
+            },
             "cookies": [_cookie(line) for line in _lines(form.cookies.data)],
             "hosts": _lines(form.hosts.data),
         }
@@ -173,4 +189,4 @@ def _readable(item: Any, raw: dict[str, Any]) -> str:
     return str(item["msg"])
 
 
-add_to_menu("Partners", "admin.sites")
+add_to_menu("Partners", "admin.sites", order=10)

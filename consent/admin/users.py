@@ -93,4 +93,4 @@ def _describe(user: User) -> dict[str, Any]:
     return {"email": user.email, "role": user.role, "active": user.active}
 
 
-add_to_menu("Users", "admin.users")
+add_to_menu("Users", "admin.users", order=90)

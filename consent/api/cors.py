@@ -21,10 +21,12 @@ def is_same_origin(request: Request, origin: str) -> bool:
 def allowed_for_site(config: SitesConfig, request: Request, site_id: str | None) -> bool:
     """Whether the request's Origin (if any) may act for ``site_id`` (any site when ``None``)."""
     origin = request.headers.get("Origin")
-    if origin is None or is_same_origin(request, origin):
+    if origin is None:
         return True
-    sites = [config.site(site_id)] if site_id else list(config.sites)
-    return any(site is not None and origin in site.origins for site in sites)
+    sites = [config.site(site_id)] if site_id else config.sites
+    if any(site is not None and origin in site.origins for site in sites):
+        return True
+    return is_same_origin(request, origin)
 
 
 def allow(response: Response, request: Request) -> Response:

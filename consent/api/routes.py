@@ -76,14 +76,19 @@ def site_config(site_id: str) -> Response:
 @bp.get("/sites/<site_id>/widget.js")
 @limiter.exempt
 def widget_script(site_id: str) -> Response:
-    bundle = services().widgets.bundle(site_id)
+    language = request.args.get("lang")
+    bundle = services().widgets.bundle(
+        site_id, language, request.headers.get("Accept-Language", "")
+    )
     if bundle is None:
         raise ApiError(404, "unknown_site", f"there is no site {site_id!r}")
     body, encoding, etag = bundle.encoded(request.headers.get("Accept-Encoding", ""))
     headers = {
         "ETag": etag,
         "Cache-Control": f"public, max-age={WIDGET_MAX_AGE}",
-        "Vary": "Accept-Encoding",
+        # Without ?lang= the language comes from Accept-Language (see docs/banner.md).
+        "Vary": "Accept-Encoding" if language else "Accept-Encoding, Accept-Language",
+        "Content-Language": bundle.language,
         "Access-Control-Allow-Origin": "*",
         "Cross-Origin-Resource-Policy": "cross-origin",
         "X-Content-Type-Options": "nosniff",

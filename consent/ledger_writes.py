@@ -1,0 +1,167 @@
+"""The ledger's write transaction, at the database driver's level.
+
+The writer holds the log's lock (the SQLite file lock and ``BEGIN IMMEDIATE``; on PostgreSQL
+the row locks of the chain heads) for as short a time as it can: the rows are prepared before
+the lock is taken (salts, digests, JSON), and inside it there are four statements, sent
+straight to the driver (sqlite3 or psycopg) without SQLAlchemy's per-statement work. The
+values are stored exactly as the ORM stores them (JSON text or JSONB, timestamps in SQLAlchemy's
+SQLite format or as ``timestamptz``), so that everything else reads the rows through
+SQLAlchemy as usual; tests hold the two paths to the same result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import orjson
+
+LOG_COLUMNS = (
+    "site_id",
+    "seq",
+    "consent_id",
+    "action",
+    "categories",
+    "partners",
+    "revision",
+    "policy_version",
+    "texts_hash",
+    "language",
+    "created_at",
+    "expires_at",
+    "controller",
+    "gpc",
+    "user_agent",
+    "user_agent_salt",
+    "user_agent_digest",
+    "ip_prefix",
+    "ip_salt",
+    "ip_digest",
+    "page_url",
+    "page_url_salt",
+    "page_url_digest",
+    "redacted_at",
+    "prev_hash",
+    "hash",
+)
+JSON_COLUMNS = frozenset({"categories", "partners", "user_agent"})
+TIME_COLUMNS = frozenset({"created_at", "expires_at", "redacted_at"})
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as stored (``None`` is the JSON ``null``, as SQLAlchemy stores it)."""
+    return orjson.dumps(value).decode()
+
+
+def sqlite_time(moment: dt.datetime | None) -> str | None:
+    """A timestamp as SQLAlchemy's SQLite ``DateTime`` stores it (UTC, no offset)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class Dialect:
+    """The four statements of a write, for one driver."""
+
+    name = ""
+    mark = "?"
+
+    def __init__(self) -> None:
+        marks = ", ".join(self.column_marks())
+        self.insert_log = f"INSERT INTO consent_log ({', '.join(LOG_COLUMNS)}) VALUES ({marks})"
+        m = self.mark
+        self.update_head = (
+            f"UPDATE chain_heads SET seq = {m}, hash = {m}, updated_at = {m} WHERE site_id = {m}"
+        )
+        self.insert_head = (
+            f"INSERT INTO chain_heads (site_id, seq, hash, updated_at) VALUES ({m}, 0, {m}, {m}) "
+            "ON CONFLICT DO NOTHING"
+        )
+
+    def column_marks(self) -> list[str]:
+        return [self.mark] * len(LOG_COLUMNS)
+
+    def begin(self, cursor: Any) -> None:
+        """Start the transaction (PostgreSQL's driver starts one at the first statement)."""
+
+    def select_heads(self, sites: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def time(self, moment: dt.datetime | None) -> Any:
+        return moment
+
+    def json(self, value: Any) -> str:
+        return json_text(value)
+
+    def log_params(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
+        return tuple(
+            self.json(row[c])
+            if c in JSON_COLUMNS
+            else self.time(row[c])
+            if c in TIME_COLUMNS
+            else row[c]
+            for c in LOG_COLUMNS
+        )
+
+
+class SQLite(Dialect):
+    name = "sqlite"
+
+    def begin(self, cursor: Any) -> None:
+        cursor.execute("BEGIN IMMEDIATE")
+
+    def select_heads(self, sites: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        marks = ", ".join("?" * len(sites))
+        return f"SELECT site_id, seq, hash FROM chain_heads WHERE site_id IN ({marks})", tuple(
+            sites
+        )
+
+    def time(self, moment: dt.datetime | None) -> Any:
+        return sqlite_time(moment)
+
+
+class PostgreSQL(Dialect):
+    name = "postgresql"
+    mark = "%s"
+
+    def column_marks(self) -> list[str]:
+        return ["%s::jsonb" if c in JSON_COLUMNS else "%s" for c in LOG_COLUMNS]
+
+    def select_heads(self, sites: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
+        # Locked in a fixed order, so that two writers of overlapping sites cannot deadlock.
+        return (
+            "SELECT site_id, seq, hash FROM chain_heads WHERE site_id = ANY(%s) "
+            "ORDER BY site_id FOR UPDATE",
+            (list(sites),),
+        )
+
+
+def dialect_for(name: str) -> Dialect:
+    if name == "sqlite":
+        return SQLite()
+    if name == "postgresql":
+        return PostgreSQL()
+    raise ValueError(f"the consent log does not support the {name} database")
+
+
+def lock_heads(
+    dialect: Dialect, cursor: Any, sites: Sequence[str], now: dt.datetime
+) -> dict[str, tuple[int, str]]:
+    """Lock and read the chain heads of ``sites``, creating a genesis head for a new site."""
+    from consent.ledger import GENESIS
+
+    query, params = dialect.select_heads(sites)
+    cursor.execute(query, params)
+    heads = {site: (seq, digest) for site, seq, digest in cursor.fetchall()}
+    missing = [site for site in sites if site not in heads]
+    if missing:
+        cursor.executemany(
+            dialect.insert_head, [(site, GENESIS, dialect.time(now)) for site in missing]
+        )
+        query, params = dialect.select_heads(missing)
+        cursor.execute(query, params)
+        heads.update({site: (seq, digest) for site, seq, digest in cursor.fetchall()})
+    return heads
