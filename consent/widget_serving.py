@@ -26,23 +26,24 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def widget_headers(
-    etag: str, encoding: str | None, language: str, chosen_by_header: bool
+    etag: str, encoding: str | None, language: str | None, chosen_by_header: bool
 ) -> list[tuple[str, str]]:
     """The headers of a widget answer (also of its 304), as the Flask route sends them.
 
     ``chosen_by_header``: the language came from Accept-Language (no ``?lang=``), so caches
-    must vary on it too (see docs/banner.md).
+    must vary on it too (see docs/banner.md). A 304 has no Content-Language (``None``).
     """
     headers = [
         ("ETag", etag),
         ("Cache-Control", f"public, max-age={WIDGET_MAX_AGE}"),
         ("Vary", "Accept-Encoding, Accept-Language" if chosen_by_header else "Accept-Encoding"),
-        ("Content-Language", language),
         ("Access-Control-Allow-Origin", "*"),
         ("Cross-Origin-Resource-Policy", "cross-origin"),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
     ]
+    if language:
+        headers.append(("Content-Language", language))
     if encoding:
         headers.append(("Content-Encoding", encoding))
     return headers
@@ -87,7 +88,7 @@ class WidgetFastPath:
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             # A 304 carries no entity headers (Content-Encoding/-Length), as werkzeug sends it.
             start_response(
-                "304 NOT MODIFIED", widget_headers(etag, None, bundle.language, by_header)
+                "304 NOT MODIFIED", widget_headers(etag, None, None, by_header)
             )
             return []
         headers = widget_headers(etag, encoding, bundle.language, by_header)
