@@ -164,9 +164,11 @@ def document() -> dict[str, Any]:
                             "name": "lang",
                             "in": "query",
                             "required": False,
-                            "description": "Language of the strings; without it, taken from "
-                            "Accept-Language, else the site's default",
-                            "schema": {"type": "string", "enum": ["en", "fr", "de", "nl"]},
+                            "description": "Language of the strings (en, fr, de, nl). A "
+                            "language the site does not speak, or none, falls back to "
+                            "Accept-Language, else the site's default (never an error: the "
+                            "banner must show)",
+                            "schema": {"type": "string", "examples": ["en", "fr", "de", "nl"]},
                         },
                     ],
                     "responses": {
