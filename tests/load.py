@@ -10,12 +10,17 @@ from __future__ import annotations
 import base64
 import http.client
 import itertools
+import random
+import signal
+import socket
 import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import orjson
+from harness import LiveServer, live_server_env
 
 SITES = ("mixvoip.com", "mixvoip.org", "voxbi.team", "voxbi.com")
 ACTIONS = (
@@ -143,10 +148,11 @@ class LoadClient:
 
 
 def loopback_port(first: int = 5500, last: int = 5599) -> int:
-    """A free loopback port in the range kept for these tests (another free one if all taken)."""
-    import socket
-
-    for port in range(first, last + 1):
+    """A free loopback port in the range kept for these tests, tried in random order so that
+    two test runs at once rarely reach for the same one (another free one if all are taken)."""
+    ports = list(range(first, last + 1))
+    random.shuffle(ports)
+    for port in ports:
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -156,3 +162,24 @@ def loopback_port(first: int = 5500, last: int = 5599) -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def is_ours(server: LiveServer) -> bool:
+    """Whether the gunicorn we started holds the port (not some other server that answered)."""
+    assert server.process is not None
+    return f"Listening at: {server.url} ({server.process.pid})" in server.log.read_text()
+
+
+def serve(workdir: Path, database_url: str, sites: Path | None = None, **extra: str) -> LiveServer:
+    """A started LiveServer on a port of the range, moving to another port if one is taken
+    between the check and gunicorn's bind (another test run on the same machine)."""
+    for _ in range(5):
+        port = loopback_port()
+        server = LiveServer(
+            workdir, live_server_env(database_url, workdir, port, sites, **extra), port
+        )
+        server.start()
+        if is_ours(server):
+            return server
+        server.stop(signal.SIGKILL)
+    raise RuntimeError("no free loopback port could be held for the test server")

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import DATABASES, LiveServer, live_server_env, postgres_schema_url
-from load import LoadClient, LoadResult, loopback_port
+from harness import DATABASES, LiveServer, postgres_schema_url
+from load import LoadClient, LoadResult, is_ours, serve
 from sqlalchemy import create_engine, text
 
 from consent.ledger import verify
@@ -33,9 +33,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServe
         if request.param == "sqlite"
         else postgres_schema_url("consent_load")
     )
-    port = loopback_port()
-    live = LiveServer(tmp_path, live_server_env(url, tmp_path, port), port)
-    live.start()
+    live = serve(tmp_path, url)
     yield live
     live.stop()
 
@@ -89,6 +87,7 @@ def test_kill_9_during_load_loses_no_acknowledged_record(server):
     assert len(interrupted.acknowledged) < LOAD_TOTAL
 
     server.start(upgrade=False)
+    assert is_ours(server)
     assert_everything_acknowledged_is_logged(server, interrupted)
 
     # The restarted service carries on the same chains.

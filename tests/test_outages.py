@@ -19,8 +19,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from harness import REFUSAL, LiveServer, live_server_env
-from load import LoadClient, loopback_port
+from harness import REFUSAL, LiveServer
+from load import LoadClient, is_ours, loopback_port, serve
 from pg_cluster import TemporaryCluster, is_available
 from sqlalchemy import create_engine, text
 
@@ -87,9 +87,7 @@ def cluster() -> Iterator[TemporaryCluster]:
 
 @pytest.fixture
 def pg_server(cluster: TemporaryCluster, tmp_path: Path) -> Iterator[LiveServer]:
-    port = loopback_port()
-    live = LiveServer(tmp_path, live_server_env(cluster.url, tmp_path, port), port)
-    live.start()
+    live = serve(tmp_path, cluster.url)
     yield live
     live.stop()
 
@@ -140,10 +138,7 @@ def test_postgresql_stopped_under_load_loses_no_acknowledged_record(cluster, pg_
 
 @pytest.fixture
 def sqlite_server(tmp_path: Path) -> Iterator[LiveServer]:
-    port = loopback_port()
-    url = f"sqlite:///{tmp_path / 'consent.db'}"
-    live = LiveServer(tmp_path, live_server_env(url, tmp_path, port), port)
-    live.start()
+    live = serve(tmp_path, f"sqlite:///{tmp_path / 'consent.db'}")
     yield live
     live.stop()
 
@@ -201,6 +196,7 @@ def test_a_read_only_sqlite_file_is_a_503_and_service_resumes_when_writable(sqli
 
     with read_only(Path(url.removeprefix("sqlite:///"))):
         sqlite_server.start(upgrade=False)
+        assert is_ours(sqlite_server)
         for _ in range(3):
             assert_unavailable(*post_refusal(sqlite_server))
         # No connection to a file it may not write is kept, so nothing can be read either.

@@ -18,8 +18,8 @@ from pathlib import Path
 import orjson
 import pytest
 import redis
-from harness import REFUSAL, LiveServer, live_server_env
-from load import loopback_port
+from harness import REFUSAL, LiveServer
+from load import serve
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -38,7 +38,7 @@ def redis_is_up() -> bool:
 def settings_overrides(request: pytest.FixtureRequest) -> dict[str, str]:
     return {
         "RATELIMIT_ENABLED": getattr(request, "param", "true"),
-        "CONSENT_RATE_LIMIT": "5 per minute",
+        "CONSENT_RATE_LIMIT": "5 per hour",
     }
 
 
@@ -69,19 +69,16 @@ def test_ratelimit_enabled_false_switches_the_limits_off(client):
 def limited_server(tmp_path: Path) -> Iterator[LiveServer]:
     if not redis_is_up():
         pytest.skip("Redis is not running on 127.0.0.1:6379")
-    port = loopback_port()
-    env = live_server_env(
-        f"sqlite:///{tmp_path / 'consent.db'}",
+    server = serve(
         tmp_path,
-        port,
+        f"sqlite:///{tmp_path / 'consent.db'}",
         RATELIMIT_ENABLED="true",
         REDIS_URL=REDIS_URL,
         TRUSTED_PROXIES="1",
-        CONSENT_RATE_LIMIT="20 per minute",
-        LOGIN_RATE_LIMIT="5 per minute",
+        # Per hour: however slow the machine, the window cannot slide during the test.
+        CONSENT_RATE_LIMIT="20 per hour",
+        LOGIN_RATE_LIMIT="5 per hour",
     )
-    server = LiveServer(tmp_path, env, port)
-    server.start()
     yield server
     server.stop()
 

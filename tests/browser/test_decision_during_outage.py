@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from harness import LiveServer, live_server_env, sites_file_for_hosts
-from load import loopback_port
+from load import is_ours, loopback_port
 from pg_cluster import TemporaryCluster, is_available
 from sqlalchemy import create_engine, text
 
@@ -36,6 +36,7 @@ def server(cluster, tmp_path) -> Iterator[LiveServer]:
     sites = sites_file_for_hosts(tmp_path / "sites.yaml", port)
     server = LiveServer(tmp_path, live_server_env(cluster.url, tmp_path, port, sites), port)
     server.start()
+    assert is_ours(server), "another server holds the port"
     yield server
     server.stop()
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from harness import LiveServer, live_server_env
 from hostile import MARKUP, SCRIPT, hostile_sites_file
-from load import loopback_port
+from load import is_ours, loopback_port
 from playwright.sync_api import expect
 
 
@@ -25,6 +25,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     env = live_server_env(f"sqlite:///{workdir / 'consent.db'}", workdir, port, sites)
     server = LiveServer(workdir, env, port)
     server.start()
+    assert is_ours(server), "another server holds the port"
     yield server
     server.stop()
 
