@@ -6,7 +6,7 @@ PORT ?= 5000
 WEB_CONCURRENCY ?= 2
 export PORT WEB_CONCURRENCY
 
-.PHONY: run test lint format browser bench screenshots clean bench-server
+.PHONY: run test lint format browser bench screenshots clean bench-widget bench-server
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ lint: $(BIN)/.installed
 format: $(BIN)/.installed
 	$(BIN)/ruff format consent tests bench
 	$(BIN)/ruff check --fix consent tests bench
+
+# Banner weight and speed against four npm peers (docs/BENCHMARKS.md); needs npm.
+bench-widget: $(BIN)/.installed browser
+	$(BIN)/python bench/widget_peers.py $(BENCH_ARGS)
+
+# docs/screenshots/*.png from the real service and widget in Chromium.
+screenshots: $(BIN)/.installed browser
+	$(BIN)/python bench/screenshots.py
 
 # Server throughput and latency against a no-op Flask app (needs wrk: apt-get install wrk).
 bench-server: $(BIN)/.installed

@@ -13,7 +13,7 @@ from consent.settings import PROJECT_ROOT, load_settings
 
 def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the application from the environment, with ``config`` overriding it (tests)."""
-    from consent import admin, api, cli, demo, errors, security
+    from consent import admin, api, cli, demo, demo_leaks, errors, request_limits, security
     from consent.catalogue import Catalogue
     from consent.database import configure_engine, engine_options
     from consent.extensions import csrf, db, limiter, login_manager, migrate
@@ -84,7 +84,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(demo.bp)
+    if not settings.production:
+        app.register_blueprint(demo_leaks.bp)
     app.register_blueprint(admin.bp)
+    request_limits.register(app)
     errors.register(app)
     security.register(app)
     cli.register(app)

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from consent.ledger import Ledger, canonical
 from consent.models import AuditEvent, Partner, SiteRevision, SiteState
+from consent.sites import Partner as PartnerSpec
 from consent.sites import Site, SitesConfig
 
 SYNC_ACTOR = "sites.yaml"
@@ -263,30 +264,76 @@ class Catalogue:
             if state is None:
                 raise CatalogueError("site", f"site {site_id!r} has no state yet")
             before = list(state["partners"])
-            if set(before) == set(wanted):
-                return self.refresh().sites[site_id]
-            ordered = [p for p in partners if p in wanted]
-            revision = state["revision"] + 1
-            _write_revision(connection, site, revision, ordered, partners, actor, now)
+            if set(before) != set(wanted):  # else no revision; reload once the lock is free
+                ordered = [p for p in partners if p in wanted]
+                revision = state["revision"] + 1
+                _write_revision(connection, site, revision, ordered, partners, actor, now)
+                connection.execute(
+                    SiteState.__table__.update()
+                    .where(SiteState.site_id == site_id)
+                    .values(revision=revision, partners=ordered, updated_by=actor, updated_at=now)
+                )
+                connection.execute(
+                    AuditEvent.__table__.insert(),
+                    {
+                        "created_at": now,
+                        "actor": actor,
+                        "action": "partners.switch",
+                        "site_id": site_id,
+                        "subject": f"revision {revision}",
+                        "before": before,
+                        "after": ordered,
+                        "detail": None,
+                    },
+                )
+        return self.refresh().sites[site_id]
+
+    def add_partner(self, partner: PartnerSpec, actor: str) -> PartnerInfo:
+        """Add a partner to the catalogue (switched on nowhere yet), audited.
+
+        ``partner`` is already shape-checked (sites.yaml's pydantic model); here the
+        catalogue's own rules: a new id, a new name, an optional category.
+        """
+        if not self._synced:
+            self.sync()  # sites.yaml's partners first, so that their ids and names are taken
+        category = next((c for c in self.config.categories if c.id == partner.category), None)
+        if category is None or category.required:
+            optional = ", ".join(c.id for c in self.config.categories if not c.required)
+            raise CatalogueError("category", f"the category must be one of: {optional}")
+        now = dt.datetime.now(dt.UTC)
+        values = {
+            "id": partner.id,
+            "name": partner.name,
+            "category": partner.category,
+            "privacy_url": partner.privacy_url,
+            "purpose": dict(partner.purpose),
+            "cookies": [c.model_dump(exclude_none=True) for c in partner.cookies],
+            "hosts": list(partner.hosts),
+        }
+        with self._ledger.exclusive() as connection:
+            existing = _load_partners(connection)
+            if partner.id in existing:
+                raise CatalogueError("id", f"a partner with the id {partner.id!r} already exists")
+            if any(p.name.lower() == partner.name.lower() for p in existing.values()):
+                raise CatalogueError("name", f"a partner called {partner.name!r} already exists")
             connection.execute(
-                SiteState.__table__.update()
-                .where(SiteState.site_id == site_id)
-                .values(revision=revision, partners=ordered, updated_by=actor, updated_at=now)
+                Partner.__table__.insert(),
+                dict(values, source="admin", created_by=actor, created_at=now, updated_at=now),
             )
             connection.execute(
                 AuditEvent.__table__.insert(),
                 {
                     "created_at": now,
                     "actor": actor,
-                    "action": "partners.switch",
-                    "site_id": site_id,
-                    "subject": f"revision {revision}",
-                    "before": before,
-                    "after": ordered,
+                    "action": "partners.add",
+                    "site_id": None,
+                    "subject": partner.name,
+                    "before": None,
+                    "after": values,
                     "detail": None,
                 },
             )
-        return self.refresh().sites[site_id]
+        return self.refresh().partners[partner.id]
 
 
 def _load_partners(connection: Connection) -> dict[str, PartnerInfo]:

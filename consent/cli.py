@@ -17,7 +17,11 @@ from flask_migrate import upgrade as migrate_upgrade
 
 from consent.exports import FORMATS, LogFilter, lines
 from consent.extensions import db
+from consent.legal_cli import COMMANDS as LEGAL_COMMANDS
+from consent.legal_cli import audit_export
+from consent.scanner.cli import scan_command
 from consent.services import services
+from consent.stats_command import stats_rollup_command
 from consent.users import ROLES, UserError, create_user
 
 
@@ -104,11 +108,14 @@ def export_command(
             stream.close()
     if output:
         click.echo(f"Exported {count} record(s) to {output}.", err=True)
+    audit_export(wanted, fmt, count, output)
 
 
 def register(app: Flask) -> None:
-    for command in (upgrade_command, create_user_command, export_command):
+    for command in (upgrade_command, create_user_command, export_command, *LEGAL_COMMANDS):
         app.cli.add_command(command)
+    app.cli.add_command(scan_command)
+    app.cli.add_command(stats_rollup_command)
 
 
 main = FlaskGroup(

@@ -10,10 +10,17 @@ write), so a request that reads and then writes never holds a stale read snapsho
 concurrent ledger commit would invalidate. The ledger's engine switches it off and opens its
 transactions with ``BEGIN IMMEDIATE``, as SQLAlchemy's documentation describes, so that the
 chain head it reads is the one it writes after.
+
+SQLite opens a file it may not write read-only without a word, and such a connection stays
+read-only after the file is writable again. Each new connection therefore proves that it can
+write (it rewrites ``user_version`` with its own value): on a read-only file the connection
+fails, the request is answered 503, and no read-only connection ever waits in a pool, so the
+service recovers by itself once the file can be written.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +67,15 @@ def configure_engine(engine: Engine, *, begin: str | None = None) -> Engine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        try:
+            (version,) = cursor.execute("PRAGMA user_version").fetchone()
+            cursor.execute(f"PRAGMA user_version={int(version)}")
+        except sqlite3.OperationalError:
+            # Closed at once: while any read-only connection stays open in this process,
+            # SQLite keeps every other connection to the file read-only too.
+            cursor.close()
+            dbapi_connection.close()
+            raise
         cursor.close()
 
     if begin:

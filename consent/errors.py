@@ -30,6 +30,8 @@ def register(app: Flask) -> None:
             message = error.description or error.name
             if status == 413:
                 return json_error(413, "body_too_large", "the body is over 16 KB")
+            if status == 431:
+                return json_error(431, "headers_too_large", message)
             if status == 429:
                 message = f"too many requests: {error.description}; slow down and retry"
             return json_error(status, _code(error.name), message, headers=headers)

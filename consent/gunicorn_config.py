@@ -23,7 +23,9 @@ errorlog = "-"
 wsgi_app = "consent:create_app()"
 limit_request_line = 8190
 limit_request_fields = 100
-limit_request_field_size = 8190
+# Above the application's own 16 KB limit on all headers (consent/request_limits.py), so that
+# an oversized request is normally answered by the service (JSON 431), not by gunicorn.
+limit_request_field_size = 32768
 
 
 def on_starting(server):  # noqa: ARG001 - gunicorn's hook signature

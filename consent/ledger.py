@@ -366,7 +366,8 @@ class Ledger:
                 results = self._write([pending.entry for pending in batch])
             except Exception as error:  # noqa: BLE001 - every failure is reported to every waiter
                 log.warning("consent log write of %d record(s) failed: %s", len(batch), error)
-                failure = LedgerUnavailable(f"the consent log is unavailable: {error}")
+                # The details stay in the server's log; the visitor learns only to retry.
+                failure = LedgerUnavailable("the consent log is unavailable")
                 for pending in batch:
                     pending.settle(None, failure)
             else:

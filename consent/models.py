@@ -15,6 +15,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -223,3 +224,40 @@ class Scan(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     started_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     finished_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+# --- opt-in statistics (consent/stats.py) ---------------------------------------------------
+
+
+class StatsDaily(db.Model):
+    """Decisions per site, day (UTC) and action, with how many granted advertising."""
+
+    __tablename__ = "stats_daily"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    action: Mapped[str] = mapped_column(String(16), primary_key=True)
+    decisions: Mapped[int] = mapped_column(BigInteger, default=0)
+    advertising_granted: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StatsPartnerDaily(db.Model):
+    """Per site, day and partner: how often the partner was offered, and granted."""
+
+    __tablename__ = "stats_partner_daily"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    partner_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    offered: Mapped[int] = mapped_column(BigInteger, default=0)
+    granted: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StatsRollup(db.Model):
+    """The one watermark: every log record with an id up to ``last_id`` is counted above."""
+
+    __tablename__ = "stats_rollup"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)

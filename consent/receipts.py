@@ -3,13 +3,15 @@
 A receipt is ``<payload>.<timestamp>.<signature>``: the payload is base64url JSON that the
 widget can read without the key (consent id, site, decisions, revision, time, the record's
 chain position and hash); the timestamp and HMAC signature come from itsdangerous and only the
-service can check them. The characters are all cookie-safe.
+service can check them. The characters are all cookie-safe. A receipt is accepted until the
+decision it proves expires (``exp``), never after.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 from typing import Any
 
 import orjson
@@ -70,4 +72,8 @@ class Receipts:
             raise ReceiptError("the receipt cannot be read") from None
         if not isinstance(payload, dict) or payload.get("v") != 1 or "cid" not in payload:
             raise ReceiptError("the receipt cannot be read")
+        expires = payload.get("exp")
+        if not isinstance(expires, str) or expires <= timestamp(dt.datetime.now(dt.UTC)):
+            # The decision it proves has lapsed; the banner asks again and issues a new one.
+            raise ReceiptError("the receipt has expired")
         return payload

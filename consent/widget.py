@@ -1,15 +1,16 @@
 """Build each site's widget bundle once: script + styles + configuration + strings.
 
 The sources in ``widget/`` are minified when the application starts (rjsmin and rcssmin: no
-Node toolchain at run time). A site's bundle is the minified script with the site's
-configuration, strings and styles inlined, so the banner needs one request. Each bundle is
-compressed once (gzip and brotli) and named by an ETag; it is rebuilt only when the site's
-revision or the partner catalogue changes (the catalogue snapshot's *generation*).
+Node toolchain at run time) and the script's local names are shortened
+(:mod:`consent.jsnames`). A bundle is that script with one site's configuration, the styles
+and the strings of one language inlined, so the banner needs one request and a visitor
+downloads one language, not four. Each bundle is compressed once (gzip and brotli) and named
+by an ETag; it is rebuilt only when the site's revision or the partner catalogue changes (the
+catalogue snapshot's *generation*).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import threading
 from dataclasses import dataclass
@@ -19,10 +20,12 @@ import brotli
 import orjson
 import rcssmin
 import rjsmin
+import zopfli.gzip
 
+from consent import jsnames
 from consent.catalogue import Catalogue, SiteView
 from consent.settings import PROJECT_ROOT
-from consent.sites import SitesConfig
+from consent.sites import Site, SitesConfig
 from consent.texts import TextArchive, strings
 
 WIDGET_DIR = PROJECT_ROOT / "widget"
@@ -36,6 +39,7 @@ class Bundle:
     brotli: bytes
     etag: str
     texts: dict[str, str]
+    language: str
 
     def encoded(self, accept_encoding: str) -> tuple[bytes, str | None, str]:
         """The body, its Content-Encoding and its ETag for this Accept-Encoding header."""
@@ -59,33 +63,56 @@ class WidgetBuilder:
         self._catalogue = catalogue
         self._archive = archive
         self._public_api = public_api
-        self._script = rjsmin.jsmin((WIDGET_DIR / "consent.js").read_text(encoding="utf-8"))
+        self._script = jsnames.shorten(
+            rjsmin.jsmin((WIDGET_DIR / "consent.js").read_text(encoding="utf-8"))
+        )
         self._style = rcssmin.cssmin((WIDGET_DIR / "consent.css").read_text(encoding="utf-8"))
         if CONFIG_PLACEHOLDER not in self._script:
             raise RuntimeError(f"widget/consent.js must contain {CONFIG_PLACEHOLDER}")
-        self._bundles: dict[str, tuple[str, Bundle]] = {}
+        self._bundles: dict[tuple[str, str], tuple[str, Bundle]] = {}
+        self._texts: dict[str, tuple[str, dict[str, str]]] = {}
         self._lock = threading.Lock()
 
-    def bundle(self, site_id: str) -> Bundle | None:
-        """The site's current bundle (``None`` for an unknown site)."""
+    def bundle(
+        self, site_id: str, language: str | None = None, accept_language: str = ""
+    ) -> Bundle | None:
+        """The site's current bundle in one language (``None`` for an unknown site).
+
+        The language is ``language`` when the site speaks it, else the first of the site's
+        languages in ``accept_language`` (an Accept-Language header), else the site's default.
+        """
         snapshot = self._catalogue.snapshot()
         view = snapshot.sites.get(site_id)
         if view is None:
             return None
-        cached = self._bundles.get(site_id)
+        chosen = choose_language(view.config, language, accept_language)
+        key = (site_id, chosen)
+        cached = self._bundles.get(key)
         if cached is not None and cached[0] == snapshot.generation:
             return cached[1]
         with self._lock:
-            cached = self._bundles.get(site_id)
+            cached = self._bundles.get(key)
             if cached is None or cached[0] != snapshot.generation:
-                cached = (snapshot.generation, self._build(view))
-                self._bundles[site_id] = cached
+                texts = self._texts_of(view, snapshot.generation)
+                cached = (snapshot.generation, self._build(view, chosen, texts))
+                self._bundles[key] = cached
         return cached[1]
 
     def texts_hashes(self, site_id: str) -> dict[str, str]:
-        """``{language: hash}`` of the banner texts the site's current bundle shows."""
-        bundle = self.bundle(site_id)
-        return bundle.texts if bundle else {}
+        """``{language: hash}`` of the banner texts the site's current bundles show."""
+        snapshot = self._catalogue.snapshot()
+        view = snapshot.sites.get(site_id)
+        if view is None:
+            return {}
+        with self._lock:
+            return self._texts_of(view, snapshot.generation)
+
+    def _texts_of(self, view: SiteView, generation: str) -> dict[str, str]:
+        cached = self._texts.get(view.id)
+        if cached is None or cached[0] != generation:
+            cached = (generation, self._archive.archive(self._config, view))
+            self._texts[view.id] = cached
+        return cached[1]
 
     def site_config(self, view: SiteView) -> dict[str, Any]:
         """The public configuration of a site, as ``GET /v1/sites/<site>/config`` returns it."""
@@ -142,23 +169,104 @@ class WidgetBuilder:
             },
         }
 
-    def _build(self, view: SiteView) -> Bundle:
-        texts = self._archive.archive(self._config, view)
-        payload = self.site_config(view)
-        payload["api"] = self._public_api
-        payload["texts"] = texts
-        payload["strings"] = {
-            lang: strings(self._config, view, lang) for lang in view.config.languages
+    def widget_config(self, view: SiteView, language: str, texts_version: str) -> dict[str, Any]:
+        """What the script itself needs, in one language: the public configuration, trimmed.
+
+        Cookies become ``[name, lifetime, read by a third party]``; the strings, the partners'
+        purposes and the texts version are those of ``language`` only.
+        """
+        public = self.site_config(view)
+        return {
+            "site": public["site"],
+            "revision": public["revision"],
+            "lang": language,
+            "languages": public["languages"],
+            "default_language": public["default_language"],
+            "categories": [
+                {"id": c["id"], "required": c["required"], "cookies": _cookies(c["cookies"])}
+                for c in public["categories"]
+            ],
+            "partners": [
+                {
+                    "id": p["id"],
+                    "name": p["name"],
+                    "category": p["category"],
+                    "privacy_url": p["privacy_url"],
+                    "purpose": p["purpose"][language],
+                    "cookies": _cookies(p["cookies"]),
+                }
+                for p in public["partners"]
+            ],
+            "cookie": public["cookie"],
+            "consent_mode": public["consent_mode"],
+            "theme": public["theme"],
+            "policy": public["policy"]["url"],
+            "api": self._public_api,
+            "texts_version": texts_version,
+            "strings": strings(self._config, view, language),
+            "css": self._style,
         }
-        payload["css"] = self._style
-        body = self._script.replace(CONFIG_PLACEHOLDER, orjson.dumps(payload).decode()).encode()
+
+    def _build(self, view: SiteView, language: str, texts: dict[str, str]) -> Bundle:
+        payload = self.widget_config(view, language, texts[language])
+        body = self._script.replace(CONFIG_PLACEHOLDER, script_safe_json(payload)).encode()
         return Bundle(
             identity=body,
-            gzip=gzip.compress(body, compresslevel=9, mtime=0),
+            # Zopfli writes ordinary gzip, a few per cent smaller than zlib's best.
+            gzip=zopfli.gzip.compress(body, numiterations=15),
             brotli=brotli.compress(body, quality=11, mode=brotli.MODE_TEXT),
             etag=hashlib.sha256(body).hexdigest()[:20],
             texts=texts,
+            language=language,
         )
+
+
+def choose_language(site: Site, requested: str | None, accept_language: str) -> str:
+    """``requested`` if the site speaks it, else the best of Accept-Language, else the default."""
+    if requested in site.languages:
+        return requested
+    ranked = []
+    for position, part in enumerate(accept_language.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if quality <= 0:
+            continue
+        ranked.append((-quality, position, tag.strip()[:2].lower()))
+    for _, _, code in sorted(ranked):
+        if code in site.languages:
+            return code
+    return site.default_language
+
+
+def _cookies(cookies: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[c["name"], c.get("lifetime") or "", 1 if c.get("third_party") else 0] for c in cookies]
+
+
+def script_safe_json(value: object) -> str:
+    """JSON that stays a string literal even if the widget is pasted inline into a page.
+
+    ``<``, ``>`` and ``&`` become ``\\u`` escapes (the same string for JavaScript), so text
+    from sites.yaml or the admin can never close a ``<script>`` element or open a comment;
+    U+2028 and U+2029 likewise, for older JavaScript engines.
+    """
+    text = orjson.dumps(value).decode()
+    for character, escape in _SCRIPT_ESCAPES:
+        text = text.replace(character, escape)
+    return text
+
+
+_SCRIPT_ESCAPES = (
+    ("<", "\\u003c"),
+    (">", "\\u003e"),
+    ("&", "\\u0026"),
+    ("\u2028", "\\u2028"),
+    ("\u2029", "\\u2029"),
+)
 
 
 def _lifetime(config: SitesConfig) -> str:

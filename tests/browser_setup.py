@@ -13,27 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-SYSTEM_NAMES = ("chromium", "chromium-browser")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from consent.scanner.browser import LAUNCH_ARGS, system_chromium
 
-
-def system_chromium() -> str | None:
-    explicit = os.environ.get("CHROMIUM_PATH")
-    if explicit and Path(explicit).exists():
-        return explicit
-    for name in SYSTEM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
+__all__ = ["LAUNCH_ARGS", "ensure", "system_chromium"]
 
 
 def playwright_chromium() -> str | None:

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from admin_fixtures import make_user, sign_in  # noqa: F401
 from harness import (
     DATABASES,
     REFUSAL,
     TEST_DATABASE_URL,
-    drop_postgres_schemas,
     LiveServer,
     app_settings,
+    drop_postgres_schemas,
     free_port,
     fresh_database,
     live_server_env,

@@ -99,6 +99,9 @@ _TABLES = (
     "users",
     "audit_events",
     "scans",
+    "stats_daily",
+    "stats_partner_daily",
+    "stats_rollup",
 )
 
 

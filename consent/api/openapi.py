@@ -158,7 +158,17 @@ def document() -> dict[str, Any]:
                 "get": {
                     "operationId": "getWidget",
                     "summary": "The site's banner script, with its configuration inlined",
-                    "parameters": [_SITE],
+                    "parameters": [
+                        _SITE,
+                        {
+                            "name": "lang",
+                            "in": "query",
+                            "required": False,
+                            "description": "Language of the strings; without it, taken from "
+                            "Accept-Language, else the site's default",
+                            "schema": {"type": "string", "enum": ["en", "fr", "de", "nl"]},
+                        },
+                    ],
                     "responses": {
                         "200": {
                             "description": "JavaScript (gzip or brotli when accepted)",

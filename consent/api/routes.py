@@ -76,11 +76,15 @@ def site_config(site_id: str) -> Response:
 @bp.get("/sites/<site_id>/widget.js")
 @limiter.exempt
 def widget_script(site_id: str) -> Response:
-    bundle = services().widgets.bundle(site_id)
+    language = request.args.get("lang")
+    bundle = services().widgets.bundle(
+        site_id, language, request.headers.get("Accept-Language", "")
+    )
     if bundle is None:
         raise ApiError(404, "unknown_site", f"there is no site {site_id!r}")
     body, encoding, etag = bundle.encoded(request.headers.get("Accept-Encoding", ""))
-    headers = dict(widget_headers(etag, encoding))  # as consent/widget_serving.py sends them
+    # The same headers as consent/widget_serving.py, which answers this before Flask does.
+    headers = dict(widget_headers(etag, encoding, bundle.language, by_accept_language=not language))
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     return Response(body, headers=headers, content_type="application/javascript; charset=utf-8")

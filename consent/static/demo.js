@@ -27,5 +27,7 @@ document.addEventListener("DOMContentLoaded", function () {
   };
   render();
   document.addEventListener("consent:change", function () { setTimeout(render, 0); });
+  // The receipt arrives after the decision (or on a later page when the service was down).
+  setInterval(render, 1000);
   if (window.MixvoipConsent) window.MixvoipConsent.on("change", render);
 });

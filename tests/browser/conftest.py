@@ -31,7 +31,13 @@ def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=executable,
-            args=[*browser_setup.LAUNCH_ARGS, f"--host-resolver-rules={rules}"],
+            args=[
+                *browser_setup.LAUNCH_ARGS,
+                f"--host-resolver-rules={rules}",
+                # Host pages that a test serves itself count as public; let them reach the
+                # service on loopback as the sites' real pages reach it on the internet.
+                "--disable-features=BlockInsecurePrivateNetworkRequests,LocalNetworkAccessChecks",
+            ],
         )
         yield launched
         launched.close()

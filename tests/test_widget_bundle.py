@@ -1,0 +1,100 @@
+"""The widget bundle: one language per bundle, its weight, its strings and its short names."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+import yaml
+
+from consent.jsnames import shorten
+from consent.settings import PROJECT_ROOT
+
+SITES = {
+    "mixvoip.com": ["en", "fr", "de", "nl"],
+    "mixvoip.org": ["en", "fr", "de"],
+    "voxbi.team": ["en", "fr", "de"],
+    "voxbi.com": ["en", "fr", "de", "nl"],
+}
+# Script, styles, configuration and one language's strings, as gzip on the wire. The issue's
+# goal is 6 KB (6144 bytes); this is the weight we hold ourselves to today (see docs/banner.md).
+BUDGET = 6700
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_every_bundle_stays_within_the_weight_budget(client, site):
+    for language in SITES[site]:
+        response = client.get(
+            f"/v1/sites/{site}/widget.js?lang={language}", headers={"Accept-Encoding": "gzip"}
+        )
+        assert response.headers["Content-Encoding"] == "gzip"
+        assert response.headers["Content-Language"] == language
+        body = response.get_data()
+        assert len(body) <= BUDGET, f"{site} {language}: {len(body)} bytes gzip"
+        assert b"__CONSENT_CONFIG__" not in gzip.decompress(body)
+
+
+@pytest.mark.parametrize(
+    ("query", "accept_language", "expected"),
+    [
+        ("?lang=de", "fr-FR,fr;q=0.9", "de"),
+        ("", "fr-BE,fr;q=0.9,en;q=0.8", "fr"),
+        ("", "es-ES,es;q=0.9,nl;q=0.5,de;q=0.7", "de"),
+        ("", "es-ES", "en"),
+        ("?lang=nl", "", "en"),  # voxbi.team does not speak Dutch
+    ],
+)
+def test_the_bundle_language_is_asked_for_or_taken_from_accept_language(
+    client, query, accept_language, expected
+):
+    response = client.get(
+        f"/v1/sites/voxbi.team/widget.js{query}", headers={"Accept-Language": accept_language}
+    )
+    assert response.headers["Content-Language"] == expected
+    assert f'"lang":"{expected}"' in response.get_data(as_text=True)
+    vary = response.headers["Vary"]
+    assert ("Accept-Language" in vary) == (query == "")
+
+
+@pytest.fixture
+def settings_overrides(tmp_path: Path) -> dict[str, str]:
+    config = yaml.safe_load((PROJECT_ROOT / "sites.yaml").read_text(encoding="utf-8"))
+    config["sites"][2]["texts"] = {"fr": {"accept": "J'accepte tout", "title": "Témoins"}}
+    theme = {"position": "top", "accent": "#7a1f1f", "background": "#fffbe6", "text": "#222222"}
+    config["sites"][2]["theme"] = theme
+    path = tmp_path / "sites.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return {"CONSENT_SITES_FILE": str(path)}
+
+
+def test_a_site_overrides_strings_and_theme_in_sites_yaml(client):
+    french = client.get("/v1/sites/voxbi.team/widget.js?lang=fr").get_data(as_text=True)
+    english = client.get("/v1/sites/voxbi.team/widget.js?lang=en").get_data(as_text=True)
+    other = client.get("/v1/sites/voxbi.com/widget.js?lang=fr").get_data(as_text=True)
+
+    assert '"accept":"J\'accepte tout"' in french and '"title":"Témoins"' in french
+    assert '"accept":"Tout refuser"' not in french
+    assert '"refuse":"Tout refuser"' in french  # the rest still comes from the catalogue
+    assert '"accept":"Accept all"' in english
+    assert '"accept":"Tout accepter"' in other
+    assert '"position":"top","accent":"#7a1f1f"' in french
+
+
+def test_short_names_leave_strings_regexes_properties_and_globals_alone():
+    source = (
+        "const showBanner=(message,count)=>{const total=count/2;"
+        'return message.replace(/showBanner/g,"count")+total+window.total+{total}.total;};'
+        "function readQueue(queueKey){return localStorage.getItem(queueKey);}"
+    )
+    short = shorten(source)
+    assert short.count("showBanner") == 1  # only inside the regex
+    assert '"count"' in short and "window.total" in short and "{total}.total" in short
+    assert "localStorage.getItem(" in short
+    assert "readQueue" not in short and "queueKey" not in short and "message" not in short
+    assert len(short) < len(source)
+
+
+def test_short_names_refuse_template_literals_they_cannot_see_into():
+    with pytest.raises(ValueError, match="template literals"):
+        shorten("const total = 1; const text = `${total} cookies`;")
