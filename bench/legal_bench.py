@@ -216,7 +216,12 @@ def _figures(figures: dict[str, float | str], count: int | None = None) -> dict[
     return out
 
 
-def run(kind: str, count: int, keep: Path | None) -> dict[str, object]:
+STEPS = ("reference", "export", "verify", "verify-export")
+
+
+def run(
+    kind: str, count: int, keep: Path | None, steps: tuple[str, ...] = STEPS
+) -> dict[str, object]:
     with tempfile.TemporaryDirectory(prefix=f"legal-bench-{kind}-") as tmp:
         workdir = keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
@@ -229,10 +234,11 @@ def run(kind: str, count: int, keep: Path | None) -> dict[str, object]:
                 raise SystemExit(f"{kind}: the kept database holds {have:,} records, not {count:,}")
             results["generate_s"] = round(generate(url, count), 1)
             print(f"[{kind}] generated {count:,} records in {results['generate_s']} s", flush=True)
-        reference = measured([sys.executable, "-c", REFERENCE, url], env)
-        results["reference_read"] = _figures(reference, count)
-        print(f"[{kind}] reference (driver reads every row): {results['reference_read']}")
-        for fmt in ("csv", "jsonl"):
+        if "reference" in steps:
+            reference = measured([sys.executable, "-c", REFERENCE, url], env)
+            results["reference_read"] = _figures(reference, count)
+            print(f"[{kind}] reference (driver reads every row): {results['reference_read']}")
+        for fmt in ("csv", "jsonl") if "export" in steps or "verify-export" in steps else ():
             out = workdir / f"log.{fmt}"
             figures = measured(consent_cmd("export", "--format", fmt, "--output", str(out)), env)
             results[f"export_{fmt}"] = {
@@ -240,7 +246,7 @@ def run(kind: str, count: int, keep: Path | None) -> dict[str, object]:
                 "file_mb": round(out.stat().st_size / 2**20, 1),
             }
             print(f"[{kind}] export {fmt}: {results[f'export_{fmt}']}", flush=True)
-        for workers in (1, 2):
+        for workers in (1, 2) if "verify" in steps else ():
             figures = measured(consent_cmd("verify", "--json", "--workers", str(workers)), env)
             report = json.loads(str(figures["stdout"]))
             assert report["ok"] and sum(report["records"].values()) == count, report
@@ -250,13 +256,14 @@ def run(kind: str, count: int, keep: Path | None) -> dict[str, object]:
                 "verify_records_per_s": round(count / report["seconds"]),
             }
             print(f"[{kind}] verify ({workers} worker(s)): {results[f'verify_{workers}']}")
-        figures = measured(
-            consent_cmd("verify-export", "--complete", str(workdir / "log.jsonl")), env
-        )
-        results["verify_export"] = _figures(figures, count)
-        print(f"[{kind}] verify-export: {results['verify_export']}", flush=True)
+        if "verify-export" in steps:
+            figures = measured(
+                consent_cmd("verify-export", "--complete", str(workdir / "log.jsonl")), env
+            )
+            results["verify_export"] = _figures(figures, count)
+            print(f"[{kind}] verify-export: {results['verify_export']}", flush=True)
         for fmt in ("csv", "jsonl"):
-            (workdir / f"log.{fmt}").unlink()
+            (workdir / f"log.{fmt}").unlink(missing_ok=True)
         if kind == "postgresql" and keep is None:
             from sqlalchemy import create_engine, text
 
@@ -280,9 +287,15 @@ def main() -> int:
         help="Keep the generated databases (SQLite file in this folder, PostgreSQL schema "
         "legal_bench) and reuse them on the next run instead of generating again.",
     )
+    parser.add_argument(
+        "--steps",
+        default=",".join(STEPS),
+        help=f"Which measurements, comma-separated (default: all of {','.join(STEPS)}).",
+    )
     args = parser.parse_args()
+    steps = tuple(step.strip() for step in args.steps.split(","))
     kinds = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
-    figures = [run(kind, args.records, args.keep) for kind in kinds]
+    figures = [run(kind, args.records, args.keep, steps) for kind in kinds]
     print(json.dumps(figures, indent=2))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))

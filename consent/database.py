@@ -13,9 +13,10 @@ chain head it reads is the one it writes after.
 
 SQLite opens a file it may not write read-only without a word, and such a connection stays
 read-only after the file is writable again. Each new connection therefore proves that it can
-write (it rewrites ``user_version`` with its own value): on a read-only file the connection
-fails, the request is answered 503, and no read-only connection ever waits in a pool, so the
-service recovers by itself once the file can be written.
+write (it rewrites ``user_version`` with its own value, without waiting for the write lock):
+on a read-only file the connection fails, the request is answered 503, and no read-only
+connection ever waits in a pool, so the service recovers by itself once the file can be
+written.
 """
 
 from __future__ import annotations
@@ -53,6 +54,22 @@ def sqlite_path(database_url: str) -> Path | None:
     return Path(url.database)
 
 
+def _is_writable(cursor: Any) -> bool:
+    """Whether this connection may write, asked without waiting for the write lock.
+
+    SQLite refuses a write on a read-only connection before it takes any lock; a write that
+    finds the lock taken (another connection, possibly of this very thread, is writing) shows
+    that the file can be written.
+    """
+    cursor.execute("PRAGMA busy_timeout=0")
+    try:
+        (version,) = cursor.execute("PRAGMA user_version").fetchone()
+        cursor.execute(f"PRAGMA user_version={int(version)}")
+    except sqlite3.OperationalError as error:
+        return not getattr(error, "sqlite_errorname", "").startswith("SQLITE_READONLY")
+    return True
+
+
 def configure_engine(engine: Engine, *, begin: str | None = None) -> Engine:
     """Install the per-connection settings; ``begin`` replaces pysqlite's implicit transactions."""
     if engine.dialect.name != "sqlite":
@@ -65,17 +82,14 @@ def configure_engine(engine: Engine, *, begin: str | None = None) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        try:
-            (version,) = cursor.execute("PRAGMA user_version").fetchone()
-            cursor.execute(f"PRAGMA user_version={int(version)}")
-        except sqlite3.OperationalError:
+        if not _is_writable(cursor):
             # Closed at once: while any read-only connection stays open in this process,
             # SQLite keeps every other connection to the file read-only too.
             cursor.close()
             dbapi_connection.close()
-            raise
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     if begin:

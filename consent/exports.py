@@ -108,18 +108,31 @@ def _csv_cell(value: Any) -> str:
     return neutralise(str(value))
 
 
+# Cells that (almost) always hold commas or quotes are quoted whatever they hold.
+_ALWAYS_QUOTED = frozenset({"controller", "categories", "partners", "user_agent"})
+
+
+_IS_JSON = tuple(column in _JSON_COLUMNS for column in COLUMNS)
+
+
 def _csv_row(row: dict[str, Any]) -> list[str]:
     cells = []
-    for column in COLUMNS:
-        value = row[column]
-        if value is None:
-            cells.append("")
-        elif column in _JSON_COLUMNS:
-            cells.append(_csv_cell(value))
-        elif value.__class__ is str:
-            cells.append("'" + value if value[:1] in _FORMULA_FIRST else value)
+    append = cells.append
+    first = _FORMULA_FIRST
+    for value, is_json in zip(map(row.__getitem__, COLUMNS), _IS_JSON, strict=True):
+        kind = value.__class__
+        if is_json and value is not None:
+            append(_csv_cell(value))  # canonical JSON, whatever the value's type
+        elif kind is str:
+            append("'" + value if value[:1] in first else value)
+        elif value is None:
+            append("")
+        elif kind is int:
+            append(str(value) if value >= 0 else "'" + str(value))
+        elif kind is bool:
+            append("true" if value else "false")
         else:
-            cells.append(_csv_cell(value))
+            append(_csv_cell(value))
     return cells
 
 
@@ -130,11 +143,40 @@ def _quoted(cell: str) -> str:
     return cell
 
 
+_QUOTED_AT = tuple(i for i, column in enumerate(COLUMNS) if column in _ALWAYS_QUOTED)
+_SEPARATORS = len(COLUMNS) - 1
+
+
+def csv_line(row: dict[str, Any]) -> str:
+    """One CSV line (RFC 4180, CRLF). The columns in ``_ALWAYS_QUOTED`` are quoted; the others
+    only if they need it, found with one look at the whole line instead of one per cell."""
+    cells = _csv_row(row)
+    commas = quotes = 0
+    for index in _QUOTED_AT:
+        cell = cells[index]
+        commas += cell.count(",")
+        quotes += cell.count('"')
+        cells[index] = '"' + cell.replace('"', '""') + '"'
+    line = ",".join(cells)
+    if (
+        line.count(",") != _SEPARATORS + commas
+        or line.count('"') != 2 * (quotes + len(_QUOTED_AT))
+        or "\n" in line
+        or "\r" in line
+    ):
+        cells = _csv_row(row)
+        line = ",".join(
+            '"' + cell.replace('"', '""') + '"' if i in _QUOTED_AT else _quoted(cell)
+            for i, cell in enumerate(cells)
+        )
+    return line + "\r\n"
+
+
 def csv_lines(rows: Iterator[dict[str, Any]]) -> Iterator[str]:
     yield ",".join(COLUMNS) + "\r\n"
     batch = []
     for row in rows:
-        batch.append(",".join([_quoted(cell) for cell in _csv_row(row)]) + "\r\n")
+        batch.append(csv_line(row))
         if len(batch) == _BATCH:
             yield "".join(batch)
             batch.clear()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs
 
 from consent.widget import Bundle, WidgetBuilder
 
@@ -21,26 +21,29 @@ PREFIX = "/v1/sites/"
 SUFFIX = "/widget.js"
 WIDGET_MAX_AGE = 300
 CONTENT_TYPE = "application/javascript; charset=utf-8"
-ENTITY = frozenset({"Content-Encoding", "Content-Language", "Content-Length", "Content-Type"})
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def widget_headers(
-    etag: str, encoding: str | None, language: str, *, by_accept_language: bool
+    etag: str, encoding: str | None, language: str | None, chosen_by_header: bool
 ) -> list[tuple[str, str]]:
-    """The headers of a widget answer (and of its 304), for the Flask route and the fast path."""
+    """The headers of a widget answer (also of its 304), as the Flask route sends them.
+
+    ``chosen_by_header``: the language came from Accept-Language (no ``?lang=``), so caches
+    must vary on it too (see docs/banner.md). A 304 has no Content-Language (``None``).
+    """
     headers = [
         ("ETag", etag),
         ("Cache-Control", f"public, max-age={WIDGET_MAX_AGE}"),
-        # Without ?lang= the language comes from Accept-Language (see docs/banner.md).
-        ("Vary", "Accept-Encoding, Accept-Language" if by_accept_language else "Accept-Encoding"),
-        ("Content-Language", language),
+        ("Vary", "Accept-Encoding, Accept-Language" if chosen_by_header else "Accept-Encoding"),
         ("Access-Control-Allow-Origin", "*"),
         ("Cross-Origin-Resource-Policy", "cross-origin"),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
     ]
+    if language:
+        headers.append(("Content-Language", language))
     if encoding:
         headers.append(("Content-Encoding", encoding))
     return headers
@@ -59,11 +62,11 @@ class WidgetFastPath:
         if (method == "GET" or method == "HEAD") and path.endswith(SUFFIX):
             site = path[len(PREFIX) : -len(SUFFIX)] if path.startswith(PREFIX) else ""
             if site and "/" not in site:
-                language = _lang(environ.get("QUERY_STRING", ""))
+                language = _lang_argument(environ.get("QUERY_STRING", ""))
                 bundle = self._bundle(site, language, environ.get("HTTP_ACCEPT_LANGUAGE", ""))
                 if bundle is not None:
                     return self._serve(
-                        bundle, environ, start_response, method == "HEAD", not language
+                        bundle, environ, start_response, method == "HEAD", language is None
                     )
         return self.app(environ, start_response)
 
@@ -79,30 +82,23 @@ class WidgetFastPath:
         environ: dict[str, Any],
         start_response: Callable[..., Any],
         head: bool,
-        by_accept_language: bool,
+        by_header: bool,
     ) -> list[bytes]:
         body, encoding, etag = bundle.encoded(environ.get("HTTP_ACCEPT_ENCODING", ""))
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
-            # A 304 carries no entity headers (Content-Encoding, -Language, -Length...), as
-            # werkzeug sends it.
-            headers = widget_headers(
-                etag, None, bundle.language, by_accept_language=by_accept_language
+            # A 304 carries no entity headers (Content-Encoding/-Length), as werkzeug sends it.
+            start_response(
+                "304 NOT MODIFIED", widget_headers(etag, None, None, by_header)
             )
-            start_response("304 NOT MODIFIED", [h for h in headers if h[0] not in ENTITY])
             return []
-        headers = widget_headers(
-            etag, encoding, bundle.language, by_accept_language=by_accept_language
-        )
+        headers = widget_headers(etag, encoding, bundle.language, by_header)
         headers += [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))]
         start_response("200 OK", headers)
         return [] if head else [body]
 
 
-def _lang(query: str) -> str | None:
-    """``?lang=`` as Flask's ``request.args.get("lang")`` reads it (the first one)."""
-    if not query:
+def _lang_argument(query: str) -> str | None:
+    """The ``lang`` argument of a query string, as ``request.args.get("lang")`` reads it."""
+    if "lang=" not in query:
         return None
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if name == "lang":
-            return value
-    return None
+    return parse_qs(query, keep_blank_values=True).get("lang", [None])[0]

@@ -302,3 +302,16 @@ def test_markup_and_formulas_are_neutralised_in_the_exports(client, app):
         row = orjson.loads(line)
         assert row["controller"].startswith(FORMULA)
         assert "\n" not in line.rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin", "/admin/sites", "/admin/sites/mixvoip.com", "/admin/stats", "/admin/audit"]
+)
+def test_markup_in_the_configuration_is_escaped_in_the_admin(sign_in, path):
+    admin = sign_in("admin")
+    response = admin.get(path)
+    assert response.status_code == 200, path
+    page = response.get_data(as_text=True)
+    assert MARKUP not in page and SCRIPT not in page
+    if path == "/admin/sites/mixvoip.com":
+        assert "Ads &lt;img src=x onerror=" in page

@@ -83,8 +83,7 @@ def widget_script(site_id: str) -> Response:
     if bundle is None:
         raise ApiError(404, "unknown_site", f"there is no site {site_id!r}")
     body, encoding, etag = bundle.encoded(request.headers.get("Accept-Encoding", ""))
-    # The same headers as consent/widget_serving.py, which answers this before Flask does.
-    headers = dict(widget_headers(etag, encoding, bundle.language, by_accept_language=not language))
+    headers = dict(widget_headers(etag, encoding, bundle.language, language is None))
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
     return Response(body, headers=headers, content_type="application/javascript; charset=utf-8")

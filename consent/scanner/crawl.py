@@ -10,6 +10,7 @@ name in any of the widget's languages, inside the widget's shadow root.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from urllib.parse import urldefrag, urlsplit
 
 from playwright.sync_api import Browser, BrowserContext, Page
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from consent.scanner.browser import launched
 from consent.scanner.capture import COOKIE_WITNESS, Recorder, Visit, utc_now
@@ -28,6 +30,8 @@ from consent.sites import CATALOGUE_DIR, LANGUAGES
 
 PAGE_TIMEOUT_MS = 20_000
 BANNER_TIMEOUT_MS = 5_000
+# How long to wait for the network to go quiet; a page that keeps polling is recorded anyway.
+IDLE_TIMEOUT_MS = 10_000
 
 
 class ScanError(RuntimeError):
@@ -155,16 +159,24 @@ class _visitor:
 
 def _open(page: Page, url: str) -> None:
     try:
-        response = page.goto(url, wait_until="networkidle")
+        response = page.goto(url, wait_until="load")
     except PlaywrightError as error:
         reason = str(error).splitlines()[0].removeprefix("Page.goto: ")
         raise ScanError(f"cannot open {url}: {reason}") from None
     if response is not None and response.status >= 400:
         raise ScanError(f"cannot open {url}: the server answered HTTP {response.status}")
+    _settle(page)
 
 
 def _reload(page: Page) -> None:
-    page.reload(wait_until="networkidle")
+    page.reload(wait_until="load")
+    _settle(page)
+
+
+def _settle(page: Page) -> None:
+    """Wait until no request has been under way for 500 ms, or ``IDLE_TIMEOUT_MS``."""
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
 
 
 def _choose(page: Page, name: re.Pattern[str]) -> bool:
@@ -176,7 +188,7 @@ def _choose(page: Page, name: re.Pattern[str]) -> bool:
         return False
     button.click()
     button.wait_for(state="hidden")
-    page.wait_for_load_state("networkidle")
+    _settle(page)
     return True
 
 

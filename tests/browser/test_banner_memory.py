@@ -185,10 +185,18 @@ def live_catalogue(live_server):
 
 
 def _revision_served(page, revision: int) -> None:
-    # The service reloads its catalogue within a second; the widget is then rebuilt.
+    # Each gunicorn worker reloads its catalogue when its copy is over a second old: once the
+    # new revision has been served without a miss for 1.2 s, no worker can serve the old one.
+    page.evaluate("() => { window.seen = 0; }")
     page.wait_for_function(
-        f"""async () => (await (await fetch('/v1/sites/mixvoip.org/config',
-        {{cache: 'no-store'}})).json()).revision === {revision}"""
+        """async (revision) => {
+            const response = await fetch('/v1/sites/mixvoip.org/config', {cache: 'no-store'});
+            const served = (await response.json()).revision;
+            window.seen = served === revision ? window.seen + 1 : 0;
+            return window.seen >= 12;
+        }""",
+        arg=revision,
+        polling=100,
     )
 
 
