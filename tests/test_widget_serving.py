@@ -16,9 +16,9 @@ def both(app):
     return Client(fast), Client(fast.app)  # the fast path, and Flask alone
 
 
-def answer(client, method="GET", **headers):
+def answer(client, method="GET", query="", **headers):
     response = client.open(
-        "/v1/sites/mixvoip.com/widget.js",
+        f"/v1/sites/mixvoip.com/widget.js{query}",
         method=method,
         headers={k.replace("_", "-"): v for k, v in headers.items()},
     )
@@ -34,6 +34,21 @@ def test_the_fast_path_answers_exactly_as_the_flask_route(app, encoding):
     )
     status, headers, body = answer(fast, Accept_Encoding=encoding)
     assert status == 200 and len(body) == int(dict(headers)["Content-Length"]) > 1000
+
+
+@pytest.mark.parametrize(
+    ("query", "accept_language"),
+    [("?lang=fr", ""), ("", "de-DE,de;q=0.9"), ("?lang=", "nl"), ("?lang=xx&lang=fr", "de")],
+)
+def test_the_fast_path_chooses_the_language_as_the_flask_route(app, query, accept_language):
+    fast, flask = both(app)
+    headers = {"Accept_Encoding": "br", "Accept_Language": accept_language}
+    ours = answer(fast, query=query, **headers)
+    assert ours == answer(flask, query=query, **headers)
+    etag = dict(ours[1])["ETag"]
+    assert answer(fast, query=query, If_None_Match=etag, **headers) == answer(
+        flask, query=query, If_None_Match=etag, **headers
+    )
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
