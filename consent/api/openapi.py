@@ -176,6 +176,7 @@ def document() -> dict[str, Any]:
                         },
                         "304": {"description": "Not modified (If-None-Match)"},
                         "404": _error("Unknown site"),
+                        "422": _error("lang is not one of en, fr, de, nl"),
                     },
                 }
             },

@@ -21,6 +21,7 @@ from consent.receipts import ReceiptError
 from consent.recording import Request, UnknownSite, record
 from consent.records import history
 from consent.services import services
+from consent.sites import LANGUAGES
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
@@ -77,6 +78,8 @@ def site_config(site_id: str) -> Response:
 @limiter.exempt
 def widget_script(site_id: str) -> Response:
     language = request.args.get("lang")
+    if language is not None and language not in LANGUAGES:
+        raise ApiError(422, "invalid_field", f"lang: must be one of {', '.join(LANGUAGES)}", "lang")
     bundle = services().widgets.bundle(
         site_id, language, request.headers.get("Accept-Language", "")
     )
