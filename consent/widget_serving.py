@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
 
+from consent.sites import LANGUAGES
 from consent.widget import Bundle, WidgetBuilder
 
 PREFIX = "/v1/sites/"
@@ -63,7 +64,9 @@ class WidgetFastPath:
             site = path[len(PREFIX) : -len(SUFFIX)] if path.startswith(PREFIX) else ""
             if site and "/" not in site:
                 language = _lang_argument(environ.get("QUERY_STRING", ""))
-                bundle = self._bundle(site, language, environ.get("HTTP_ACCEPT_LANGUAGE", ""))
+                bundle = None
+                if language is None or language in LANGUAGES:  # else Flask's 422
+                    bundle = self._bundle(site, language, environ.get("HTTP_ACCEPT_LANGUAGE", ""))
                 if bundle is not None:
                     return self._serve(
                         bundle, environ, start_response, method == "HEAD", language is None
@@ -87,9 +90,7 @@ class WidgetFastPath:
         body, encoding, etag = bundle.encoded(environ.get("HTTP_ACCEPT_ENCODING", ""))
         if etag in environ.get("HTTP_IF_NONE_MATCH", ""):
             # A 304 carries no entity headers (Content-Encoding/-Length), as werkzeug sends it.
-            start_response(
-                "304 NOT MODIFIED", widget_headers(etag, None, None, by_header)
-            )
+            start_response("304 NOT MODIFIED", widget_headers(etag, None, None, by_header))
             return []
         headers = widget_headers(etag, encoding, bundle.language, by_header)
         headers += [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body)))]

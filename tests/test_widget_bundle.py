@@ -57,6 +57,12 @@ def test_the_bundle_language_is_asked_for_or_taken_from_accept_language(
     assert ("Accept-Language" in vary) == (query == "")
 
 
+def test_a_language_that_is_not_one_of_the_four_is_refused(client):
+    response = client.get("/v1/sites/mixvoip.com/widget.js?lang=es")
+    assert response.status_code == 422
+    assert response.get_json()["field"] == "lang"
+
+
 @pytest.fixture
 def settings_overrides(tmp_path: Path) -> dict[str, str]:
     config = yaml.safe_load((PROJECT_ROOT / "sites.yaml").read_text(encoding="utf-8"))

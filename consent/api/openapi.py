@@ -164,11 +164,10 @@ def document() -> dict[str, Any]:
                             "name": "lang",
                             "in": "query",
                             "required": False,
-                            "description": "Language of the strings (en, fr, de, nl). A "
-                            "language the site does not speak, or none, falls back to "
-                            "Accept-Language, else the site's default (never an error: the "
-                            "banner must show)",
-                            "schema": {"type": "string", "examples": ["en", "fr", "de", "nl"]},
+                            "description": "Language of the strings. One the site does not "
+                            "speak, or none, falls back to Accept-Language, else the site's "
+                            "default; anything but en, fr, de or nl is a 422",
+                            "schema": {"type": "string", "enum": ["en", "fr", "de", "nl"]},
                         },
                     ],
                     "responses": {
@@ -178,6 +177,7 @@ def document() -> dict[str, Any]:
                         },
                         "304": {"description": "Not modified (If-None-Match)"},
                         "404": _error("Unknown site"),
+                        "422": _error("lang is not one of en, fr, de, nl"),
                     },
                 }
             },

@@ -23,6 +23,8 @@ from consent.records import history
 from consent.services import services
 from consent.widget_serving import widget_headers
 
+from consent.sites import LANGUAGES
+
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
 MAX_BODY = 16 * 1024
@@ -77,6 +79,8 @@ def site_config(site_id: str) -> Response:
 @limiter.exempt
 def widget_script(site_id: str) -> Response:
     language = request.args.get("lang")
+    if language is not None and language not in LANGUAGES:
+        raise ApiError(422, "invalid_field", f"lang: must be one of {', '.join(LANGUAGES)}", "lang")
     bundle = services().widgets.bundle(
         site_id, language, request.headers.get("Accept-Language", "")
     )

@@ -118,7 +118,8 @@ def test_one_visitor_refuses_accepts_customises_and_withdraws_under_one_consent_
     cookies = {c["name"] for c in page.context.cookies()}
     assert {"_fbp", "_uetvid"} <= cookies and "_gcl_au" not in cookies
 
-    reopen().get_by_role("button", name="Refuse all").click()
+    with page.expect_navigation():  # a withdrawal reloads the page once it is recorded
+        reopen().get_by_role("button", name="Refuse all").click()
     page.wait_for_function("() => !window.MixvoipConsent.get().categories.advertising")
     last = state(page)
 
@@ -142,9 +143,10 @@ def test_withdrawal_deletes_partner_cookies_on_the_host_and_the_registrable_doma
         " document.cookie = '_uetsid=3; Path=/'; document.cookie = 'own=4; Path=/'; }"
     )
     page.evaluate("() => window.MixvoipConsent.open()")
-    page.get_by_role("dialog", name="Cookie preferences").get_by_role(
-        "button", name="Refuse all"
-    ).click()
+    with page.expect_navigation():  # a withdrawal reloads the page once it is recorded
+        page.get_by_role("dialog", name="Cookie preferences").get_by_role(
+            "button", name="Refuse all"
+        ).click()
     page.wait_for_function("() => !window.MixvoipConsent.get().categories.advertising")
 
     assert {c["name"] for c in page.context.cookies()} == {"voxbi_consent", "own"}
