@@ -21,9 +21,8 @@ from consent.receipts import ReceiptError
 from consent.recording import Request, UnknownSite, record
 from consent.records import history
 from consent.services import services
-from consent.widget_serving import widget_headers
-
 from consent.sites import LANGUAGES
+from consent.widget_serving import widget_headers
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 
