@@ -25,7 +25,9 @@ from consent.sites import Partner as PartnerSpec
 
 
 def _site_or_404(site_id: str) -> SiteView:
-    view = services().catalogue.site(site_id)
+    # Fresh from the database, not the worker's snapshot (up to a second old): marketing
+    # must see and save against the revision another worker may have just written.
+    view = services().catalogue.refresh().sites.get(site_id)
     if view is None:
         abort(404, description=f"There is no site called {site_id!r}.")
     return view
