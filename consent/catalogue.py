@@ -170,7 +170,9 @@ class Catalogue:
             sites[site.id] = SiteView(site, state["revision"], enabled, state["updated_at"])
         fingerprint = canonical(
             {
-                "sites": {s: v.revision for s, v in sites.items()},
+                # The partners too, not only the revision: a revision number alone may come
+                # back (a restored or reset database) with other partners behind it.
+                "sites": {s: [v.revision, v.partner_ids] for s, v in sites.items()},
                 "partners": [p.describe() for p in partners.values()],
             }
         )
