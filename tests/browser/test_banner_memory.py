@@ -187,18 +187,23 @@ def live_catalogue(live_server):
 
 
 def _revision_served(page, revision: int) -> None:
-    # Each gunicorn worker reloads its catalogue when its copy is over a second old: once the
-    # new revision has been served without a miss for 1.2 s, no worker can serve the old one.
-    page.evaluate("() => { window.seen = 0; }")
-    page.wait_for_function(
+    # Each gunicorn worker reloads its catalogue on its first request once its copy is over a
+    # second old: once the new revision has been served without a miss for 1.2 s, no worker
+    # can serve the old one. (One awaited evaluate: wait_for_function does not await a
+    # promise, it takes it as a truthy value.)
+    page.evaluate(
         """async (revision) => {
-            const response = await fetch('/v1/sites/mixvoip.org/config', {cache: 'no-store'});
-            const served = (await response.json()).revision;
-            window.seen = served === revision ? window.seen + 1 : 0;
-            return window.seen >= 12;
+            const deadline = Date.now() + 15000;
+            let since = null;
+            while (since === null || Date.now() - since < 1200) {
+                if (Date.now() > deadline) throw new Error(`revision ${revision} not served`);
+                const response = await fetch('/v1/sites/mixvoip.org/config', {cache: 'no-store'});
+                const served = (await response.json()).revision;
+                since = served === revision ? (since ?? Date.now()) : null;
+                await new Promise(resolve => setTimeout(resolve, 50));
+            }
         }""",
-        arg=revision,
-        polling=100,
+        revision,
     )
 
 
