@@ -47,12 +47,12 @@ log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 CHAIN_VERSION = 1
 PERSONAL_FIELDS = ("user_agent", "ip_prefix", "page_url")
-_SALT_COLUMN = {
+SALT_COLUMN = {
     "user_agent": "user_agent_salt",
     "ip_prefix": "ip_salt",
     "page_url": "page_url_salt",
 }
-_DIGEST_COLUMN = {
+DIGEST_COLUMN = {
     "user_agent": "user_agent_digest",
     "ip_prefix": "ip_digest",
     "page_url": "page_url_digest",
@@ -201,8 +201,8 @@ def unlinked_row(entry: Entry) -> dict[str, Any]:
         value = dict(value) if isinstance(value, Mapping) else value
         salt = salts[32 * index : 32 * (index + 1)]
         row[name] = value
-        row[_SALT_COLUMN[name]] = salt
-        row[_DIGEST_COLUMN[name]] = field_digest(salt, name, value)
+        row[SALT_COLUMN[name]] = salt
+        row[DIGEST_COLUMN[name]] = field_digest(salt, name, value)
     return row
 
 
@@ -535,8 +535,8 @@ _VERIFY_COLUMNS = (
 def record_problem(row: Mapping[str, Any]) -> str | None:
     """Why this row does not match its own hash or personal digests (``None`` when it does)."""
     for name in PERSONAL_FIELDS:
-        salt = row[_SALT_COLUMN[name]]
-        if salt is not None and field_digest(salt, name, row[name]) != row[_DIGEST_COLUMN[name]]:
+        salt = row[SALT_COLUMN[name]]
+        if salt is not None and field_digest(salt, name, row[name]) != row[DIGEST_COLUMN[name]]:
             return f"its {name} was altered (does not match its digest)"
         if salt is None and row[name] is not None:
             return f"its {name} was altered (a value without a salt)"

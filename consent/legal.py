@@ -36,14 +36,17 @@ from sqlalchemy.pool import NullPool
 from consent.ledger import (
     CHAIN_VERSION,
     CHAINED_FIELDS,
+    DIGEST_COLUMN,
     GENESIS,
     PERSONAL_FIELDS,
+    SALT_COLUMN,
     Break,
     ChainReport,
     Ledger,
     add_months,
     timestamp,
 )
+from consent.ledger_writes import JSON_COLUMNS, LOG_COLUMNS, TIME_COLUMNS
 from consent.models import ChainCheckpoint, ChainHead, ConsentRecord
 
 _log = ConsentRecord.__table__
@@ -54,44 +57,8 @@ ANCHOR_FORMAT = "mixvoip-consent-anchor/1"
 DEFAULT_RETENTION_YEARS = 5
 DEFAULT_IP_MONTHS = 6
 
-# Columns read for verification, in this order (``_RAW_SQL`` builds the SELECT).
-_COLUMNS = (
-    "id",
-    "site_id",
-    "seq",
-    "consent_id",
-    "action",
-    "categories",
-    "partners",
-    "revision",
-    "policy_version",
-    "texts_hash",
-    "language",
-    "created_at",
-    "expires_at",
-    "controller",
-    "gpc",
-    "user_agent",
-    "user_agent_salt",
-    "user_agent_digest",
-    "ip_prefix",
-    "ip_salt",
-    "ip_digest",
-    "page_url",
-    "page_url_salt",
-    "page_url_digest",
-    "prev_hash",
-    "hash",
-    "redacted_at",
-)
-_JSON_COLUMNS = ("categories", "partners", "user_agent")
-_TIME_COLUMNS = ("created_at", "expires_at", "redacted_at")
-_SALT = {"user_agent": "user_agent_salt", "ip_prefix": "ip_salt", "page_url": "page_url_salt"}
-_DIGEST = {
-    "user_agent": "user_agent_digest",
-    "ip_prefix": "ip_digest",
-    "page_url": "page_url_digest",
-}
+# Columns read for verification: the log's own columns (``_select_sql`` builds the SELECT).
+_COLUMNS = ("id", *LOG_COLUMNS)
 _NAME_BYTES = {name: b"\x1f" + name.encode() + b"\x1f" for name in PERSONAL_FIELDS}
 _BATCH = 5000
 
@@ -102,9 +69,9 @@ _BATCH = 5000
 def _select_sql(dialect: str, where: str, order: str) -> str:
     parts = []
     for name in _COLUMNS:
-        if dialect == "postgresql" and name in _JSON_COLUMNS:
+        if dialect == "postgresql" and name in JSON_COLUMNS:
             parts.append(f"{name}::text")
-        elif dialect == "postgresql" and name in _TIME_COLUMNS:
+        elif dialect == "postgresql" and name in TIME_COLUMNS:
             parts.append(f"to_char({name} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')")
         else:
             parts.append(name)
@@ -194,7 +161,7 @@ def read_log(
     columns = _COLUMNS
     for values in result:
         row = dict(zip(columns, values, strict=True))
-        for name in _JSON_COLUMNS:
+        for name in JSON_COLUMNS:
             value = row[name]
             row[name] = loads(value) if value is not None else None
         if sqlite:
@@ -213,14 +180,14 @@ def record_problem(row: Mapping[str, Any]) -> str | None:
     sha256 = hashlib.sha256
     dumps = orjson.dumps
     for name in PERSONAL_FIELDS:
-        salt = row[_SALT[name]]
+        salt = row[SALT_COLUMN[name]]
         value = row[name]
         if salt is None:
             if value is not None:
                 return f"its {name} was altered (a value without a salt)"
             continue
         body = salt.encode() + _NAME_BYTES[name] + dumps(value, option=orjson.OPT_SORT_KEYS)
-        if sha256(body).hexdigest() != row[_DIGEST[name]]:
+        if sha256(body).hexdigest() != row[DIGEST_COLUMN[name]]:
             return f"its {name} was altered (does not match its digest)"
     body = {name: row[name] for name in CHAINED_FIELDS}
     body["v"] = CHAIN_VERSION
@@ -536,7 +503,7 @@ def _csv_value(name: str, cell: str) -> Any:
         return int(cell)
     if name == "gpc":
         return cell == "true"
-    if name in _JSON_COLUMNS:
+    if name in JSON_COLUMNS:
         return orjson.loads(cell)
     return cell
 
