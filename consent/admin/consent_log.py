@@ -285,19 +285,7 @@ def log_erase(consent_id: str) -> Any:
 @bp.get("/chain")
 @requires("legal")
 def chain() -> str:
-    current = anchor(db.engine)
-    checkpoints = list(
-        db.session.execute(
-            select(ChainCheckpoint).order_by(ChainCheckpoint.site_id, ChainCheckpoint.through_seq)
-        ).scalars()
-    )
-    return render_template(
-        "admin/chain.html",
-        anchor=current,
-        anchor_json=orjson.dumps(current.to_json(), option=orjson.OPT_INDENT_2).decode(),
-        checkpoints=checkpoints,
-        report=None,
-    )
+    return _chain_page(report=None)
 
 
 @bp.post("/chain/verify")
@@ -307,6 +295,11 @@ def chain_verify() -> str:
     started = dt.datetime.now(dt.UTC)
     report = verify(db.engine)
     seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    return _chain_page(report=report, seconds=seconds)
+
+
+def _chain_page(**verification: Any) -> str:
+    """The chain heads, as an anchor to keep, and the checkpoints; a verification if one ran."""
     current = anchor(db.engine)
     checkpoints = list(
         db.session.execute(
@@ -318,8 +311,7 @@ def chain_verify() -> str:
         anchor=current,
         anchor_json=orjson.dumps(current.to_json(), option=orjson.OPT_INDENT_2).decode(),
         checkpoints=checkpoints,
-        report=report,
-        seconds=seconds,
+        **verification,
     )
 
 
