@@ -25,6 +25,7 @@ from harness import (
     postgres_schema_url,
     sites_file_for_hosts,
 )
+from pg_cluster import cluster  # noqa: F401
 
 from consent import create_app
 from consent.extensions import db

@@ -11,7 +11,11 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+from load import loopback_port
 
 
 def is_available() -> bool:
@@ -61,3 +65,14 @@ class TemporaryCluster:
             [*self._as_user, *command], capture_output=True, text=True, check=False, timeout=120
         )
         assert result.returncode == 0, f"{command[0]} failed: {result.stdout}{result.stderr}"
+
+
+@pytest.fixture
+def cluster() -> Iterator[TemporaryCluster]:
+    """A throwaway PostgreSQL cluster on a free loopback port, started (tests may stop it)."""
+    if not is_available():
+        pytest.skip("initdb and pg_ctl are needed for a throwaway PostgreSQL cluster")
+    cluster = TemporaryCluster(loopback_port())
+    cluster.start()
+    yield cluster
+    cluster.remove()

@@ -20,8 +20,8 @@ from pathlib import Path
 import orjson
 import pytest
 from harness import REFUSAL, LiveServer
-from load import LoadClient, is_ours, loopback_port, serve
-from pg_cluster import TemporaryCluster, is_available
+from load import LoadClient, is_ours, serve
+from pg_cluster import TemporaryCluster
 from sqlalchemy import create_engine, text
 
 from consent.ledger import verify
@@ -73,16 +73,6 @@ def assert_chain_verifies(url: str) -> None:
 
 
 # --- PostgreSQL stopped ------------------------------------------------------------------
-
-
-@pytest.fixture
-def cluster() -> Iterator[TemporaryCluster]:
-    if not is_available():
-        pytest.skip("initdb and pg_ctl are needed for a throwaway PostgreSQL cluster")
-    cluster = TemporaryCluster(loopback_port())
-    cluster.start()
-    yield cluster
-    cluster.remove()
 
 
 @pytest.fixture

@@ -12,22 +12,11 @@ from collections.abc import Iterator
 import pytest
 from harness import LiveServer, live_server_env, sites_file_for_hosts
 from load import is_ours, loopback_port
-from pg_cluster import TemporaryCluster, is_available
 from sqlalchemy import create_engine, text
 
 from consent.ledger import verify
 
 QUEUE = "mixvoip-consent:voxbi.com:queue"
-
-
-@pytest.fixture
-def cluster() -> Iterator[TemporaryCluster]:
-    if not is_available():
-        pytest.skip("initdb and pg_ctl are needed for a throwaway PostgreSQL cluster")
-    cluster = TemporaryCluster(loopback_port())
-    cluster.start()
-    yield cluster
-    cluster.remove()
 
 
 @pytest.fixture
