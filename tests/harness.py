@@ -142,10 +142,14 @@ def free_port() -> int:
 
 
 def sites_file_for_hosts(path: Path, port: int) -> Path:
-    """sites.yaml with each site also reachable as http://www.<id>:<port> (browser tests)."""
+    """sites.yaml with each site also reachable as http(s)://www.<id>:<port> (browser tests)."""
     config = yaml.safe_load((PROJECT_ROOT / "sites.yaml").read_text(encoding="utf-8"))
     for site in config["sites"]:
-        site["origins"] += [f"http://www.{site['id']}:{port}", f"http://{site['id']}:{port}"]
+        site["origins"] += [
+            f"{scheme}://{host}{site['id']}:{port}"
+            for scheme in ("http", "https")
+            for host in ("www.", "")
+        ]
     path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 

@@ -275,3 +275,31 @@ def test_a_decision_made_while_the_service_is_down_is_delivered_later(page, site
     assert delivered["consent_id"] == pending["consent_id"]
     assert [r["action"] for r in history(live_server, delivered)] == ["accept_all"]
     assert page.evaluate("() => localStorage.getItem('mixvoip-consent:mixvoip.com:queue')") is None
+
+
+def test_on_https_the_refusal_cookie_is_secure(page, site_url, live_server):
+    # The page is https (answered by Playwright, so no certificate is involved); the widget comes
+    # from the service on loopback, which Chromium does not count as mixed content.
+    url = serve(
+        page,
+        lambda site, path: site_url(site, path).replace("http://", "https://"),
+        "voxbi.com",
+        widget=f"{live_server.url}/v1/sites/voxbi.com/widget.js",
+    )
+    page.goto(url)
+    assert page.evaluate("() => location.protocol") == "https:"
+    page.get_by_role("button", name="Refuse all").click()
+    refused = state(page)
+
+    cookie = consent_cookie(page, "voxbi_consent")
+    assert cookie["secure"] is True
+    assert (cookie["domain"], cookie["path"], cookie["sameSite"]) == (".voxbi.com", "/", "Lax")
+    assert 5.8 < months_left(cookie) < 6.2
+    assert [r["action"] for r in history(live_server, refused)] == ["refuse_all"]
+
+
+def test_on_http_the_cookie_is_not_marked_secure(page, site_url):
+    page.goto(serve(page, site_url, "voxbi.com"))
+    page.get_by_role("button", name="Accept all").click()
+    state(page)
+    assert consent_cookie(page, "voxbi_consent")["secure"] is False
