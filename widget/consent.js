@@ -174,14 +174,14 @@
     d.body.prepend(host);
   };
 
-  const button = (cls, action, text, onclick) => el("button", { type: "button", class: cls, "data-action": action, text, onclick });
-  const buttons = extra => el("div", { class: "actions" }, [
-    button("choice", "accept", t.accept, () => decideAll(true)),
-    button("choice", "refuse", t.refuse, () => decideAll(false)),
+  const button = (text, onclick, cls) => el("button", { type: "button", class: cls, text, onclick });
+  const buttons = extra => el("div", {}, [
+    button(t.accept, () => decideAll(true)),
+    button(t.refuse, () => decideAll(false)),
     extra,
   ]);
   const link = (href, text) => el("a", { href, target: "_blank", rel: "noopener", text });
-  const links = () => el("p", { class: "links" }, [link(C.policy, t.policy_link), link("https://www.aboutcookies.org/", t.about_link)]);
+  const links = () => el("p", {}, [link(C.policy, t.policy_link), link("https://www.aboutcookies.org/", t.about_link)]);
 
   function showBanner() {
     mount();
@@ -191,13 +191,13 @@
       el("p", { id: "mvc-intro", text: t.intro }),
       el("p", { text: t.choice }),
       links(),
-      buttons(button("secondary", "customise", t.customise, () => showPreferences())),
+      buttons(button(t.customise, () => showPreferences(), "secondary")),
     ]);
     root.append(banner);
     asking = true;
   }
 
-  const toggle = (id, label, checked, onchange) => el("label", { class: "switch" }, [
+  const toggle = (id, label, checked, onchange) => el("label", {}, [
     el("input", { type: "checkbox", role: "switch", id: "mvc-" + id, checked, onchange }),
     el("span", { text: label }),
   ]);
@@ -219,7 +219,7 @@
       const partners = C.partners.filter(p => p.category === c.id);
       return el("section", { class: "category" }, [
         c.required
-          ? el("p", { class: "switch locked" }, [el("strong", { text: title }), el("span", { class: "badge", text: t.always_on })])
+          ? el("p", { class: "locked" }, [el("strong", { text: title }), el("span", { text: t.always_on })])
           : toggle(c.id, title, draft.cat[c.id], e => {
             draft.cat[c.id] = e.target.checked;
             partners.forEach(p => { draft.par[p.id] = box("p-" + p.id).checked = e.target.checked; });
@@ -237,14 +237,14 @@
         ]))) : null,
       ]);
     });
-    dialog = el("dialog", { class: "preferences", "aria-labelledby": "mvc-prefs-title", lang, onclose: closePreferences }, [
+    dialog = el("dialog", { "aria-labelledby": "mvc-prefs-title", lang, onclose: closePreferences }, [
       el("h2", { id: "mvc-prefs-title", text: t.prefs_title }),
       el("p", { text: t.prefs_intro }),
-      gpc ? el("p", { class: "note", text: t.gpc }) : null,
+      gpc ? el("p", { text: t.gpc }) : null,
       ...sections,
-      state ? el("p", { class: "consent-id" }, [el("span", { text: t.consent_id + " " }), el("code", { text: state.id })]) : null,
+      state ? el("p", {}, [t.consent_id + " ", el("code", { text: state.id })]) : null,
       links(),
-      buttons(button("secondary", "save", t.save, () => {
+      buttons(button(t.save, () => {
         // A category with partners is granted only through at least one of them.
         optional.forEach(c => {
           const ps = C.partners.filter(p => p.category === c.id);
@@ -252,7 +252,7 @@
         });
         const any = Object.values(draft.cat).some(Boolean);
         decide(any ? "custom" : refusalAction(), grants(c => draft.cat[c.id], p => draft.par[p.id]));
-      })),
+      }, "secondary")),
     ]);
     root.append(dialog);
     dialog.showModal();
