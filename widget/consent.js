@@ -5,8 +5,10 @@
  * The only global is window.MixvoipConsent (open, get, on); pages also get a
  * "consent:change" DOM event on document. Size is a feature: every line costs every visitor.
  */
-(C => {
+(() => {
   "use strict";
+  // The service writes one site's configuration here, first, where gzip compresses it best.
+  const C = __CONSENT_CONFIG__;
   const w = window, d = document, nav = navigator;
   if (w.MixvoipConsent) return;
 
@@ -380,4 +382,4 @@
   };
   if (d.body) start();
   else d.addEventListener("DOMContentLoaded", start);
-})(__CONSENT_CONFIG__);
+})();
