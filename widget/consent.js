@@ -331,8 +331,8 @@
     if (!body) return reloading && location.reload();
     flushing = true;
     fetch(api + "/consents", {
-      method: "POST", keepalive: true, credentials: "omit",
-      headers: { "Content-Type": "text/plain;charset=UTF-8" }, body: JSON.stringify(body),
+      // A string body goes as text/plain: a simple request, no CORS preflight.
+      method: "POST", keepalive: true, credentials: "omit", body: JSON.stringify(body),
     }).then(response => {
       if (response.status >= 500 || response.status === 429) throw 0; // retry on a later page
       return response.ok ? response.json() : null;
