@@ -217,16 +217,15 @@
     optional.forEach(c => { draft.cat[c.id] = isGranted(c.id); });
     C.partners.forEach(p => { draft.par[p.id] = isGranted(p.category, p.id); });
     const sections = C.categories.map(c => {
-      const title = t["category." + c.id + ".title"] || c.id;
       const partners = C.partners.filter(p => p.category === c.id);
       return el("section", { class: "category" }, [
         c.required
-          ? el("p", { class: "locked" }, [el("strong", { text: title }), el("span", { text: t.always_on })])
-          : toggle(c.id, title, draft.cat[c.id], e => {
+          ? el("p", { class: "locked" }, [el("strong", { text: c.title }), el("span", { text: t.always_on })])
+          : toggle(c.id, c.title, draft.cat[c.id], e => {
             draft.cat[c.id] = e.target.checked;
             partners.forEach(p => { draft.par[p.id] = box("p-" + p.id).checked = e.target.checked; });
           }),
-        el("p", { text: t["category." + c.id + ".description"] || "" }),
+        el("p", { text: c.description }),
         cookieList(c.cookies),
         partners.length ? el("ul", { class: "partners", "aria-label": t.partners }, partners.map(p => el("li", {}, [
           toggle("p-" + p.id, p.name, draft.par[p.id], e => {
