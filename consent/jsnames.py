@@ -298,7 +298,7 @@ def _fresh_names(taken: set[str], kept: str) -> list[str]:
     its most common letters give gzip the most repeats to work with.
     """
     counts = collections.Counter(kept)
-    first = "".join(sorted(string.ascii_letters, key=lambda c: (-counts[c], c)))
+    first = "".join(sorted(string.ascii_letters + "_$", key=lambda c: (-counts[c], c)))
     rest = first + string.digits
     fresh = []
     for length in (1, 2):
