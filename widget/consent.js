@@ -14,7 +14,7 @@
 
   // ---- read config ---------------------------------------------------------------------
   const me = d.currentScript;
-  const nonce = (me && me.nonce) || "";
+  const nonce = me?.nonce || "";
   const api = C.api || new URL("/v1", me ? me.src : location.href).href;
   const site = C.site, K = C.cookie, gpc = nav.globalPrivacyControl === true;
   const lang = [d.documentElement.lang].concat(nav.languages || [])
@@ -106,7 +106,7 @@
     if (n.tagName === "IFRAME") {
       if (!ok) return placeholder(n);
       ran.add(n);
-      if (notes.has(n)) notes.get(n).remove();
+      notes.get(n)?.remove();
       n.hidden = false;
       n.src = n.dataset.src;
     } else if (ok) {
@@ -170,7 +170,7 @@
   const mount = () => {
     if (host) return;
     host = el("div", { id: "mixvoip-consent" });
-    for (const k in C.theme) host.style.setProperty("--mvc-" + k, C.theme[k]);
+    for (const k in C.theme) host.style.setProperty("--" + k, C.theme[k]);
     root = host.attachShadow({ mode: "open" });
     root.append(el("style", { nonce: nonce || null, text: C.css }));
     d.body.prepend(host);
@@ -187,7 +187,7 @@
 
   function showBanner() {
     mount();
-    if (banner) banner.remove();
+    banner?.remove();
     banner = el("section", { class: "banner pos-" + C.theme.position, role: "dialog", "aria-labelledby": "mvc-title", "aria-describedby": "mvc-intro", lang }, [
       el("h2", { id: "mvc-title", text: t.title }),
       el("p", { id: "mvc-intro", text: t.intro }),
@@ -212,7 +212,7 @@
   function showPreferences() {
     mount();
     opener = opener || d.activeElement;
-    if (dialog) dialog.remove();
+    dialog?.remove();
     const draft = { cat: {}, par: {} }, box = id => root.getElementById("mvc-" + id);
     optional.forEach(c => { draft.cat[c.id] = isGranted(c.id); });
     C.partners.forEach(p => { draft.par[p.id] = isGranted(p.category, p.id); });
@@ -263,12 +263,12 @@
     if (!dialog) return;
     const shown = dialog;
     dialog = null;
-    if (shown.open) shown.close();
+    shown.close(); // does nothing if the dialog is already closed
     shown.remove();
     if (asking) {
       showBanner();
       banner.querySelector("button").focus();
-    } else if (opener && opener.focus && d.contains(opener)) {
+    } else if (opener?.focus && d.contains(opener)) {
       opener.focus();
     }
     opener = null;
@@ -299,7 +299,7 @@
     const withdrawn = C.partners.filter(p => before && before.par[p.id] && !par[p.id]);
     if (withdrawn.length) clearCookies(withdrawn);
     asking = false;
-    if (banner) banner.remove();
+    banner?.remove();
     banner = null;
     closePreferences();
     consentMode("update");
@@ -371,7 +371,7 @@
 
   const start = () => {
     d.addEventListener("click", e => {
-      const trigger = e.target.closest && e.target.closest("[data-consent-open]");
+      const trigger = e.target.closest?.("[data-consent-open]");
       if (trigger) { e.preventDefault(); opener = trigger; showPreferences(); }
     });
     gate();
