@@ -19,8 +19,9 @@ SITES = {
     "voxbi.com": ["en", "fr", "de", "nl"],
 }
 # Script, styles, configuration and one language's strings, as gzip on the wire. The issue's
-# goal is 6 KB (6144 bytes); this is the weight we hold ourselves to today (see docs/banner.md).
-BUDGET = 6700
+# goal is 6 KB (6144 bytes); this is the weight we hold ourselves to today (see docs/banner.md):
+# 12 of the 14 bundles meet the goal, mixvoip.com in French and German are still 11-38 bytes over.
+BUDGET = 6200
 
 
 @pytest.mark.parametrize("site", SITES)
