@@ -173,19 +173,29 @@ class WidgetBuilder:
         """What the script itself needs, in one language: the public configuration, trimmed.
 
         Cookies become ``[name, lifetime, read by a third party]``; the strings, the partners'
-        purposes and the texts version are those of ``language`` only.
+        purposes and the texts version are those of ``language`` only. Each category carries its
+        own title and description (``category.<id>.title``/``.description`` in the strings), and
+        ``api`` is left out when the script finds the service from its own URL.
         """
         public = self.site_config(view)
+        texts = strings(self._config, view, language)
+        categories = [
+            {
+                "id": c["id"],
+                "required": c["required"],
+                "title": texts.pop(f"category.{c['id']}.title", c["id"]),
+                "description": texts.pop(f"category.{c['id']}.description", ""),
+                "cookies": _cookies(c["cookies"]),
+            }
+            for c in public["categories"]
+        ]
         return {
             "site": public["site"],
             "revision": public["revision"],
             "lang": language,
             "languages": public["languages"],
             "default_language": public["default_language"],
-            "categories": [
-                {"id": c["id"], "required": c["required"], "cookies": _cookies(c["cookies"])}
-                for c in public["categories"]
-            ],
+            "categories": categories,
             "partners": [
                 {
                     "id": p["id"],
@@ -201,9 +211,9 @@ class WidgetBuilder:
             "consent_mode": public["consent_mode"],
             "theme": public["theme"],
             "policy": public["policy"]["url"],
-            "api": self._public_api,
+            **({"api": self._public_api} if self._public_api else {}),
             "texts_version": texts_version,
-            "strings": strings(self._config, view, language),
+            "strings": texts,
             "css": self._style,
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,9 @@ SITES = {
     "voxbi.com": ["en", "fr", "de", "nl"],
 }
 # Script, styles, configuration and one language's strings, as gzip on the wire. The issue's
-# goal is 6 KB (6144 bytes); this is the weight we hold ourselves to today (see docs/banner.md).
-BUDGET = 6700
+# goal is 6 KB (6144 bytes); this is the weight we hold ourselves to today (see docs/banner.md):
+# 12 of the 14 bundles meet the goal, mixvoip.com in French and German are still 11-38 bytes over.
+BUDGET = 6200
 
 
 @pytest.mark.parametrize("site", SITES)
@@ -104,3 +106,27 @@ def test_short_names_leave_strings_regexes_properties_and_globals_alone():
 def test_short_names_refuse_template_literals_they_cannot_see_into():
     with pytest.raises(ValueError, match="template literals"):
         shorten("const total = 1; const text = `${total} cookies`;")
+
+
+def test_short_names_are_reused_scope_by_scope_but_never_hide_an_outer_name():
+    source = (
+        "const sum=(items)=>{const total=items.length;return items.map((item)=>item+total);};"
+        "const double=(values)=>values.map((value)=>value*2);"
+        "function first(list){try{return list[0];}catch(error){return error;}}"
+    )
+    short = shorten(source)
+    [(items, total)] = re.findall(r"\((\w+)\)=>\{const (\w+)=\1\.length", short)
+    [(item, used_total)] = re.findall(r"\.map\(\((\w+)\)=>\1\+(\w+)\)", short)
+    [values] = re.findall(r"\((\w+)\)=>\1\.map\(\(\w+\)=>\w+\*2\)", short)
+    assert used_total == total  # the inner function still reads the outer total
+    assert item != total  # ...so its own parameter got another name
+    assert values == items  # sibling functions reuse the same short names
+    assert all(len(name) == 1 for name in (items, total, item, values))
+    assert "catch(" in short and "error" not in short and "list" not in short
+
+
+def test_short_names_refuse_what_they_cannot_scope():
+    with pytest.raises(ValueError, match="default parameter"):
+        shorten("const f = (a, b = 2) => a + b;")
+    with pytest.raises(ValueError, match="hides an outer name"):
+        shorten("const k = 1; const f = (o) => { for (const k in o) g(k); return k; };")

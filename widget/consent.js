@@ -5,14 +5,16 @@
  * The only global is window.MixvoipConsent (open, get, on); pages also get a
  * "consent:change" DOM event on document. Size is a feature: every line costs every visitor.
  */
-(C => {
+(() => {
   "use strict";
+  // The service writes one site's configuration here, first, where gzip compresses it best.
+  const C = __CONSENT_CONFIG__;
   const w = window, d = document, nav = navigator;
   if (w.MixvoipConsent) return;
 
   // ---- read config ---------------------------------------------------------------------
   const me = d.currentScript;
-  const nonce = (me && me.nonce) || "";
+  const nonce = me?.nonce || "";
   const api = C.api || new URL("/v1", me ? me.src : location.href).href;
   const site = C.site, K = C.cookie, gpc = nav.globalPrivacyControl === true;
   const lang = [d.documentElement.lang].concat(nav.languages || [])
@@ -104,7 +106,7 @@
     if (n.tagName === "IFRAME") {
       if (!ok) return placeholder(n);
       ran.add(n);
-      if (notes.has(n)) notes.get(n).remove();
+      notes.get(n)?.remove();
       n.hidden = false;
       n.src = n.dataset.src;
     } else if (ok) {
@@ -168,36 +170,36 @@
   const mount = () => {
     if (host) return;
     host = el("div", { id: "mixvoip-consent" });
-    for (const k in C.theme) host.style.setProperty("--mvc-" + k, C.theme[k]);
+    for (const k in C.theme) host.style.setProperty("--" + k, C.theme[k]);
     root = host.attachShadow({ mode: "open" });
     root.append(el("style", { nonce: nonce || null, text: C.css }));
     d.body.prepend(host);
   };
 
-  const button = (cls, action, text, onclick) => el("button", { type: "button", class: cls, "data-action": action, text, onclick });
-  const buttons = extra => el("div", { class: "actions" }, [
-    button("choice", "accept", t.accept, () => decideAll(true)),
-    button("choice", "refuse", t.refuse, () => decideAll(false)),
+  const button = (text, onclick, cls) => el("button", { type: "button", class: cls, text, onclick });
+  const buttons = extra => el("div", {}, [
+    button(t.accept, () => decideAll(true)),
+    button(t.refuse, () => decideAll(false)),
     extra,
   ]);
   const link = (href, text) => el("a", { href, target: "_blank", rel: "noopener", text });
-  const links = () => el("p", { class: "links" }, [link(C.policy, t.policy_link), link("https://www.aboutcookies.org/", t.about_link)]);
+  const links = () => el("p", {}, [link(C.policy, t.policy_link), link("https://www.aboutcookies.org/", t.about_link)]);
 
   function showBanner() {
     mount();
-    if (banner) banner.remove();
+    banner?.remove();
     banner = el("section", { class: "banner pos-" + C.theme.position, role: "dialog", "aria-labelledby": "mvc-title", "aria-describedby": "mvc-intro", lang }, [
       el("h2", { id: "mvc-title", text: t.title }),
       el("p", { id: "mvc-intro", text: t.intro }),
       el("p", { text: t.choice }),
       links(),
-      buttons(button("secondary", "customise", t.customise, () => showPreferences())),
+      buttons(button(t.customise, () => showPreferences(), "secondary")),
     ]);
     root.append(banner);
     asking = true;
   }
 
-  const toggle = (id, label, checked, onchange) => el("label", { class: "switch" }, [
+  const toggle = (id, label, checked, onchange) => el("label", {}, [
     el("input", { type: "checkbox", role: "switch", id: "mvc-" + id, checked, onchange }),
     el("span", { text: label }),
   ]);
@@ -210,21 +212,20 @@
   function showPreferences() {
     mount();
     opener = opener || d.activeElement;
-    if (dialog) dialog.remove();
+    dialog?.remove();
     const draft = { cat: {}, par: {} }, box = id => root.getElementById("mvc-" + id);
     optional.forEach(c => { draft.cat[c.id] = isGranted(c.id); });
     C.partners.forEach(p => { draft.par[p.id] = isGranted(p.category, p.id); });
     const sections = C.categories.map(c => {
-      const title = t["category." + c.id + ".title"] || c.id;
       const partners = C.partners.filter(p => p.category === c.id);
       return el("section", { class: "category" }, [
         c.required
-          ? el("p", { class: "switch locked" }, [el("strong", { text: title }), el("span", { class: "badge", text: t.always_on })])
-          : toggle(c.id, title, draft.cat[c.id], e => {
+          ? el("p", { class: "locked" }, [el("strong", { text: c.title }), el("span", { text: t.always_on })])
+          : toggle(c.id, c.title, draft.cat[c.id], e => {
             draft.cat[c.id] = e.target.checked;
             partners.forEach(p => { draft.par[p.id] = box("p-" + p.id).checked = e.target.checked; });
           }),
-        el("p", { text: t["category." + c.id + ".description"] || "" }),
+        el("p", { text: c.description }),
         cookieList(c.cookies),
         partners.length ? el("ul", { class: "partners", "aria-label": t.partners }, partners.map(p => el("li", {}, [
           toggle("p-" + p.id, p.name, draft.par[p.id], e => {
@@ -237,14 +238,14 @@
         ]))) : null,
       ]);
     });
-    dialog = el("dialog", { class: "preferences", "aria-labelledby": "mvc-prefs-title", lang, onclose: closePreferences }, [
+    dialog = el("dialog", { "aria-labelledby": "mvc-prefs-title", lang, onclose: closePreferences }, [
       el("h2", { id: "mvc-prefs-title", text: t.prefs_title }),
       el("p", { text: t.prefs_intro }),
-      gpc ? el("p", { class: "note", text: t.gpc }) : null,
+      gpc ? el("p", { text: t.gpc }) : null,
       ...sections,
-      state ? el("p", { class: "consent-id" }, [el("span", { text: t.consent_id + " " }), el("code", { text: state.id })]) : null,
+      state ? el("p", {}, [t.consent_id + " ", el("code", { text: state.id })]) : null,
       links(),
-      buttons(button("secondary", "save", t.save, () => {
+      buttons(button(t.save, () => {
         // A category with partners is granted only through at least one of them.
         optional.forEach(c => {
           const ps = C.partners.filter(p => p.category === c.id);
@@ -252,7 +253,7 @@
         });
         const any = Object.values(draft.cat).some(Boolean);
         decide(any ? "custom" : refusalAction(), grants(c => draft.cat[c.id], p => draft.par[p.id]));
-      })),
+      }, "secondary")),
     ]);
     root.append(dialog);
     dialog.showModal();
@@ -262,12 +263,12 @@
     if (!dialog) return;
     const shown = dialog;
     dialog = null;
-    if (shown.open) shown.close();
+    shown.close(); // does nothing if the dialog is already closed
     shown.remove();
     if (asking) {
       showBanner();
       banner.querySelector("button").focus();
-    } else if (opener && opener.focus && d.contains(opener)) {
+    } else if (opener?.focus && d.contains(opener)) {
       opener.focus();
     }
     opener = null;
@@ -298,7 +299,7 @@
     const withdrawn = C.partners.filter(p => before && before.par[p.id] && !par[p.id]);
     if (withdrawn.length) clearCookies(withdrawn);
     asking = false;
-    if (banner) banner.remove();
+    banner?.remove();
     banner = null;
     closePreferences();
     consentMode("update");
@@ -329,8 +330,8 @@
     if (!body) return reloading && location.reload();
     flushing = true;
     fetch(api + "/consents", {
-      method: "POST", keepalive: true, credentials: "omit",
-      headers: { "Content-Type": "text/plain;charset=UTF-8" }, body: JSON.stringify(body),
+      // A string body goes as text/plain: a simple request, no CORS preflight.
+      method: "POST", keepalive: true, credentials: "omit", body: JSON.stringify(body),
     }).then(response => {
       if (response.status >= 500 || response.status === 429) throw 0; // retry on a later page
       return response.ok ? response.json() : null;
@@ -370,7 +371,7 @@
 
   const start = () => {
     d.addEventListener("click", e => {
-      const trigger = e.target.closest && e.target.closest("[data-consent-open]");
+      const trigger = e.target.closest?.("[data-consent-open]");
       if (trigger) { e.preventDefault(); opener = trigger; showPreferences(); }
     });
     gate();
@@ -380,4 +381,4 @@
   };
   if (d.body) start();
   else d.addEventListener("DOMContentLoaded", start);
-})(__CONSENT_CONFIG__);
+})();
