@@ -375,3 +375,39 @@ def _encloses(binding_scope: _Scope, scope: _Scope) -> bool:
             return True
         parent = parent.parent
     return False
+
+
+def drop_redundant_punctuation(source: str) -> str:
+    """``source`` without the punctuation a parser ignores: a trailing comma before ``]``, ``}``
+    or ``)`` (the source keeps them for readable diffs), and a ``;`` right before ``}``, where the
+    brace ends the statement anyway. Neither is dropped where it means something: an array hole
+    (``[a,,]``) or an empty statement (``if (a);``, ``else;``)."""
+    code = tokens(source)
+    solid = [i for i, (kind, _) in enumerate(code) if kind != "space"]
+    pairs = _matches([code[i] for i in solid])
+    dropped = set()
+    for place, index in enumerate(solid[1:-1], start=1):
+        kind, text = code[index]
+        before, after = code[solid[place - 1]], code[solid[place + 1]]
+        if kind != "punct" or after[0] != "punct":
+            continue
+        trailing_comma = (
+            text == "," and after[1] in ("]", "}", ")") and before[1] not in ("[", "(", "{", ",")
+        )
+        last_semicolon = text == ";" and after[1] == "}"
+        if trailing_comma or (
+            last_semicolon and not _ends_empty_statement(code, solid, pairs, place)
+        ):
+            dropped.add(index)
+    return "".join(text for i, (_, text) in enumerate(code) if i not in dropped)
+
+
+def _ends_empty_statement(code: Code, solid: list[int], pairs: dict[int, int], place: int) -> bool:
+    """Whether the ``;`` at ``solid[place]`` is a statement of its own (``if (a);``, ``else;``)."""
+    before = code[solid[place - 1]]
+    if before[1] in ("else", "do"):
+        return True
+    if before[1] == ")":
+        opening = pairs[place - 1]
+        return opening > 0 and code[solid[opening - 1]][1] in ("if", "for", "while", "with")
+    return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from functools import cache
 from typing import Any
@@ -45,9 +46,43 @@ def strings(config: SitesConfig, view: SiteView, language: str) -> dict[str, str
     return {key: _fill(text, values) for key, text in merged.items()}
 
 
+_LIFETIME = re.compile(r"(\d+) (minute|hour|day|week|month|year)s?")
+
+
+def lifetime_in(texts: dict[str, str], lifetime: str | None) -> str:
+    """A cookie lifetime from sites.yaml (``90 days``, ``1 year``, ``session``) in the language of
+    ``texts`` (its ``lifetime.*`` strings); any other wording is shown as written."""
+    if not lifetime:
+        return ""
+    if lifetime == "session":
+        return texts["lifetime.session"]
+    match = _LIFETIME.fullmatch(lifetime)
+    if match is None:
+        return lifetime
+    count, unit = int(match[1]), match[2]
+    one, _, many = texts[f"lifetime.{unit}"].partition("|")
+    return (one if count == 1 else many or one).replace("{n}", str(count))
+
+
+def choice_lifetime(config: SitesConfig, texts: dict[str, str]) -> str:
+    """The consent cookie's own lifetime: the refusal's and the consent's, in words."""
+    months = config.durations
+    return (
+        texts["lifetime.choice"]
+        .replace("{refusal}", lifetime_in(texts, f"{months.refusal_months} months"))
+        .replace("{consent}", lifetime_in(texts, f"{months.consent_months} months"))
+    )
+
+
+def cookie_list(texts: dict[str, str], cookies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Cookies as the banner lists them: lifetimes in the banner's language."""
+    return [{**c, "lifetime": lifetime_in(texts, c.get("lifetime"))} for c in cookies]
+
+
 def content(config: SitesConfig, view: SiteView, language: str) -> dict[str, Any]:
     """Everything the banner shows in ``language``: the strings and the partners' details."""
     site = view.config
+    texts = strings(config, view, language)
     return {
         "site": site.id,
         "language": language,
@@ -55,12 +90,17 @@ def content(config: SitesConfig, view: SiteView, language: str) -> dict[str, Any
         "controller": config.controller.label,
         "dpo": config.controller.dpo_email,
         "policy": {"url": site.privacy_policy_url, "version": config.policy.version},
-        "strings": strings(config, view, language),
+        "strings": texts,
         "categories": [
             {
                 "id": c.id,
                 "required": c.required,
-                "cookies": [k.model_dump(exclude_none=True) for k in c.cookies],
+                "cookies": cookie_list(texts, [k.model_dump(exclude_none=True) for k in c.cookies])
+                + (
+                    [{"name": site.cookie.name, "lifetime": choice_lifetime(config, texts)}]
+                    if c.required
+                    else []
+                ),
             }
             for c in config.categories
         ],
@@ -71,7 +111,7 @@ def content(config: SitesConfig, view: SiteView, language: str) -> dict[str, Any
                 "category": p.category,
                 "purpose": p.purpose_in(language),
                 "privacy_url": p.privacy_url,
-                "cookies": [dict(c) for c in p.cookies],
+                "cookies": cookie_list(texts, [dict(c) for c in p.cookies]),
             }
             for p in view.partners
         ],

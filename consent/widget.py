@@ -26,7 +26,7 @@ from consent import jsnames
 from consent.catalogue import Catalogue, SiteView
 from consent.settings import PROJECT_ROOT
 from consent.sites import Site, SitesConfig
-from consent.texts import TextArchive, strings
+from consent.texts import TextArchive, content
 
 WIDGET_DIR = PROJECT_ROOT / "widget"
 CONFIG_PLACEHOLDER = "__CONSENT_CONFIG__"
@@ -63,8 +63,8 @@ class WidgetBuilder:
         self._catalogue = catalogue
         self._archive = archive
         self._public_api = public_api
-        self._script = jsnames.shorten(
-            rjsmin.jsmin((WIDGET_DIR / "consent.js").read_text(encoding="utf-8"))
+        self._script = jsnames.drop_redundant_punctuation(
+            jsnames.shorten(rjsmin.jsmin((WIDGET_DIR / "consent.js").read_text(encoding="utf-8")))
         )
         self._style = rcssmin.cssmin((WIDGET_DIR / "consent.css").read_text(encoding="utf-8"))
         if CONFIG_PLACEHOLDER not in self._script:
@@ -172,13 +172,15 @@ class WidgetBuilder:
     def widget_config(self, view: SiteView, language: str, texts_version: str) -> dict[str, Any]:
         """What the script itself needs, in one language: the public configuration, trimmed.
 
-        Cookies become ``[name, lifetime, read by a third party]``; the strings, the partners'
-        purposes and the texts version are those of ``language`` only. Each category carries its
-        own title and description (``category.<id>.title``/``.description`` in the strings), and
-        ``api`` is left out when the script finds the service from its own URL.
+        Cookies become ``[name, lifetime, read by a third party]``, lifetimes in words of
+        ``language``; the strings, the partners' purposes and the texts version are those of
+        ``language`` only, and the same as the archived banner texts (``texts.content``). Each
+        category carries its own title and description (``category.<id>.title``/``.description``
+        in the strings), and ``api`` is left out when the script finds the service from its own URL.
         """
         public = self.site_config(view)
-        texts = strings(self._config, view, language)
+        shown = content(self._config, view, language)
+        texts = {k: v for k, v in shown["strings"].items() if not k.startswith("lifetime.")}
         categories = [
             {
                 "id": c["id"],
@@ -187,7 +189,7 @@ class WidgetBuilder:
                 "description": texts.pop(f"category.{c['id']}.description", ""),
                 "cookies": _cookies(c["cookies"]),
             }
-            for c in public["categories"]
+            for c in shown["categories"]
         ]
         return {
             "site": public["site"],
@@ -202,10 +204,10 @@ class WidgetBuilder:
                     "name": p["name"],
                     "category": p["category"],
                     "privacy_url": p["privacy_url"],
-                    "purpose": p["purpose"][language],
+                    "purpose": p["purpose"],
                     "cookies": _cookies(p["cookies"]),
                 }
-                for p in public["partners"]
+                for p in shown["partners"]
             ],
             "cookie": public["cookie"],
             "consent_mode": public["consent_mode"],

@@ -185,12 +185,13 @@
   const link = (href, text) => el("a", { href, target: "_blank", rel: "noopener", text });
   const links = () => el("p", {}, [link(C.policy, t.policy_link), link("https://www.aboutcookies.org/", t.about_link)]);
 
+  // Ids live in the shadow root, so short ones cannot clash with the page's.
   function showBanner() {
     mount();
     banner?.remove();
-    banner = el("section", { class: "banner pos-" + C.theme.position, role: "dialog", "aria-labelledby": "mvc-title", "aria-describedby": "mvc-intro", lang }, [
-      el("h2", { id: "mvc-title", text: t.title }),
-      el("p", { id: "mvc-intro", text: t.intro }),
+    banner = el("section", { class: "banner pos-" + C.theme.position, role: "dialog", "aria-labelledby": "h", "aria-describedby": "i", lang }, [
+      el("h2", { id: "h", text: t.title }),
+      el("p", { id: "i", text: t.intro }),
       el("p", { text: t.choice }),
       links(),
       buttons(button(t.customise, () => showPreferences(), "secondary")),
@@ -200,7 +201,7 @@
   }
 
   const toggle = (id, label, checked, onchange) => el("label", {}, [
-    el("input", { type: "checkbox", role: "switch", id: "mvc-" + id, checked, onchange }),
+    el("input", { type: "checkbox", role: "switch", id: "s-" + id, checked, onchange }),
     el("span", { text: label }),
   ]);
 
@@ -213,7 +214,7 @@
     mount();
     opener = opener || d.activeElement;
     dialog?.remove();
-    const draft = { cat: {}, par: {} }, box = id => root.getElementById("mvc-" + id);
+    const draft = { cat: {}, par: {} }, box = id => root.getElementById("s-" + id);
     optional.forEach(c => { draft.cat[c.id] = isGranted(c.id); });
     C.partners.forEach(p => { draft.par[p.id] = isGranted(p.category, p.id); });
     const sections = C.categories.map(c => {
@@ -238,8 +239,8 @@
         ]))) : null,
       ]);
     });
-    dialog = el("dialog", { "aria-labelledby": "mvc-prefs-title", lang, onclose: closePreferences }, [
-      el("h2", { id: "mvc-prefs-title", text: t.prefs_title }),
+    dialog = el("dialog", { "aria-labelledby": "ph", lang, onclose: closePreferences }, [
+      el("h2", { id: "ph", text: t.prefs_title }),
       el("p", { text: t.prefs_intro }),
       gpc ? el("p", { text: t.gpc }) : null,
       ...sections,
