@@ -1,6 +1,9 @@
 """Legal's tools on the consent log: verify (against a kept anchor), anchor, verify an export,
 erase a visitor's personal fields, purge records past retention.
 
+``verify`` here is the log's only verifier: the CLI, the admin's *Verify every chain now*, the
+purge and the tests all check the chains with it.
+
 The chain itself (canonical form, record hash, field digests) is ``consent/ledger.py``'s; this
 module reads the log fast enough for millions of records (plain driver rows, no ORM types),
 and does the maintenance that keeps the chain verifiable:
@@ -40,8 +43,6 @@ from consent.ledger import (
     GENESIS,
     PERSONAL_FIELDS,
     SALT_COLUMN,
-    Break,
-    ChainReport,
     Ledger,
     add_months,
     timestamp,
@@ -173,6 +174,38 @@ def read_log(
 
 
 # --- checking one record -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Break:
+    """A place where the log is not what the chain says it should be."""
+
+    site_id: str
+    seq: int
+    problem: str
+    record_id: int | None = None
+    consent_id: str | None = None
+
+    def __str__(self) -> str:
+        who = f" (id {self.record_id}, consent {self.consent_id})" if self.record_id else ""
+        return f"{self.site_id} record #{self.seq}{who}: {self.problem}"
+
+
+@dataclass
+class ChainReport:
+    """What verification found: records checked and head of each site's chain, and breaks."""
+
+    records: dict[str, int] = field(default_factory=dict)
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+    @property
+    def checked(self) -> int:
+        return sum(self.records.values())
 
 
 def record_problem(row: Mapping[str, Any]) -> str | None:
@@ -420,6 +453,13 @@ def _walk_site(
     return walk
 
 
+def _read_head(connection: Connection, site: str) -> tuple[int, str] | None:
+    head = connection.execute(
+        select(_heads.c.seq, _heads.c.hash).where(_heads.c.site_id == site)
+    ).first()
+    return (head[0], head[1]) if head is not None else None
+
+
 def _verify_site(
     connection: Connection,
     site: str,
@@ -434,13 +474,20 @@ def _verify_site(
     walk = _walk_site(
         connection, site, (start_seq, start_prev), anchored[0] if anchored else None, pool, workers
     )
+    head = _read_head(connection, site)
+    # On a live log, records and their head are committed together after the records were
+    # read: a head ahead of them is followed by reading the records appended since.
+    while head is not None and head[0] > walk.expected_seq - 1:
+        counted = walk.count
+        for row in read_log(connection, site=site, after_seq=walk.expected_seq - 1):
+            walk.step(row, row["id"])
+        if walk.count == counted:
+            break
+        head = _read_head(connection, site)
     newest = {anchored[0]: walk.anchored_hash} if anchored and walk.anchored_hash else {}
     report.records[site] = walk.count
     report.breaks.extend(walk.breaks)
     last_seq = walk.expected_seq - 1
-    head = connection.execute(
-        select(_heads.c.seq, _heads.c.hash).where(_heads.c.site_id == site)
-    ).first()
     if head is None:
         if walk.count:
             report.breaks.append(Break(site, last_seq, "the site's chain head is missing"))
