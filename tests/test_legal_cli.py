@@ -301,6 +301,50 @@ def test_csv_cells_that_would_be_formulas_are_neutralised(runner, ledger, tmp_pa
     assert runner.invoke(args=["verify-export", str(path)]).exit_code == 0
 
 
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_export_written_in_parallel_parts_is_the_single_pass_export(
+    runner, ledger, monkeypatch, tmp_path, fmt
+):
+    from consent import exports
+
+    odd = {"page_url": '=HYPERLINK("x")', "controller": 'MIXVOIP "Sa",\r\nLuxembourg'}
+    ledger.append_many(
+        [entry(consent_id=f"00000000-0000-4000-8000-{i:012d}") for i in range(700)]
+        + [entry("voxbi.com", action="accept_all", **odd) for _ in range(13)]
+        + [entry("mixvoip.org", action="accept_all" if i % 3 else "refuse_all") for i in range(301)]
+    )
+    sql(
+        ledger.engine,
+        "DELETE FROM consent_log WHERE site_id = :s AND seq BETWEEN 100 AND 340",
+        s=SITE,
+    )
+    exports_of = {}
+    for workers, least in ((1, 50_000), (2, 1), (3, 1), (7, 1)):
+        monkeypatch.setattr(exports, "PARALLEL_MIN", least)
+        for name, extra in (("all", []), ("accepted", ["--action", "accept_all"])):
+            path = tmp_path / f"{name}-{workers}.{fmt}"
+            result = runner.invoke(
+                args=[
+                    "export",
+                    "--format",
+                    fmt,
+                    "--workers",
+                    str(workers),
+                    "--output",
+                    str(path),
+                    *extra,
+                ]
+            )
+            assert result.exit_code == 0, result.output
+            exports_of[name, workers] = (path.read_bytes(), result.output)
+    for (name, workers), (content, said) in exports_of.items():
+        assert content == exports_of[name, 1][0], (name, workers)
+        expected = {"all": 773, "accepted": 13 + 200}[name]
+        assert f"Exported {expected} record(s)" in said
+    assert not [p.name for p in tmp_path.iterdir() if ".part" in p.name]
+    assert runner.invoke(args=["verify-export", str(tmp_path / f"all-3.{fmt}")]).exit_code == 0
+
+
 def test_the_published_snippet_verifies_an_export(runner, five, tmp_path):
     """docs/verification.md's standalone Python, run as a court expert would run it."""
     doc = (PROJECT_ROOT / "docs" / "verification.md").read_text(encoding="utf-8")
