@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -130,6 +131,53 @@ def _csv_row(row: list[Any]) -> list[str]:
     return cells
 
 
+# A cell starts right after a NUL when the cells are joined by one: where a formula could.
+_FORMULA_AFTER_NUL = re.compile("\x00[=+\\-@\t\r']")
+_PLANS: dict[tuple[type, ...], tuple[tuple[int, Callable[[Any], str]], ...]] = {}
+
+
+def _plain_cells(row: list[Any]) -> list[str] | None:
+    """``_csv_row`` for the usual record, where no cell needs the spreadsheet guard: each
+    column converted by its value's type (a plan per set of types, made once); ``None`` when
+    some cell starts like a formula, for ``_csv_row`` to decide cell by cell."""
+    kinds = tuple(map(type, row))
+    plan = _PLANS.get(kinds)
+    if plan is None:
+        plan = _PLANS[kinds] = _plan(kinds)
+    cells = list(row)
+    for index, convert in plan:
+        cells[index] = convert(cells[index])
+    if _FORMULA_AFTER_NUL.search("\x00" + "\x00".join(cells)):
+        return None
+    return cells
+
+
+def _plan(kinds: tuple[type, ...]) -> tuple[tuple[int, Callable[[Any], str]], ...]:
+    """How ``_csv_row`` turns values of these types into cells, but for the guard (which
+    ``_plain_cells`` checks on the whole line): strings stay, the rest is converted."""
+    plan: list[tuple[int, Callable[[Any], str]]] = []
+    for index, (kind, is_json) in enumerate(zip(kinds, _IS_JSON, strict=True)):
+        if kind is type(None):
+            plan.append((index, _empty))
+        elif is_json:
+            plan.append((index, _csv_cell))
+        elif kind is int:
+            plan.append((index, str))  # a negative number starts with "-": the guard's case
+        elif kind is bool:
+            plan.append((index, _boolean))
+        elif kind is not str:
+            plan.append((index, _csv_cell))
+    return tuple(plan)
+
+
+def _empty(value: None) -> str:
+    return ""
+
+
+def _boolean(value: bool) -> str:
+    return "true" if value else "false"
+
+
 def _quoted(cell: str) -> str:
     """RFC 4180 quoting, as ``csv.writer`` does it (minimal), at a fraction of its cost."""
     if '"' in cell or "," in cell or "\n" in cell or "\r" in cell:
@@ -145,7 +193,7 @@ def csv_line(row: list[Any]) -> str:
     """One CSV line (RFC 4180, CRLF) of a record's values in ``COLUMNS`` order. The columns in
     ``_ALWAYS_QUOTED`` are quoted; the others only if they need it, found with one look at the
     whole line instead of one per cell."""
-    cells = _csv_row(row)
+    cells = _plain_cells(row) or _csv_row(row)
     commas = quotes = 0
     for index in _QUOTED_AT:
         cell = cells[index]

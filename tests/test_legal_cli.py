@@ -14,11 +14,15 @@ import sys
 import pytest
 import yaml
 from harness import app_settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from legal_fixtures import CONTROLLER, ago, entry, sql, write_chain
 from sqlalchemy import text
 
 from consent import create_app
+from consent.exports import COLUMNS, csv_line
 from consent.extensions import db
+from consent.ledger import canonical
 from consent.settings import PROJECT_ROOT
 
 SITE = "mixvoip.com"
@@ -343,6 +347,52 @@ def test_an_export_written_in_parallel_parts_is_the_single_pass_export(
         assert f"Exported {expected} record(s)" in said
     assert not [p.name for p in tmp_path.iterdir() if ".part" in p.name]
     assert runner.invoke(args=["verify-export", str(tmp_path / f"all-3.{fmt}")]).exit_code == 0
+
+
+PLAIN_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(0, 2**40),
+    st.text(st.characters(blacklist_characters="=+-@\t\r'"), max_size=12),
+    st.dictionaries(st.text(max_size=4), st.booleans(), max_size=3),
+)
+ODD_VALUES = st.one_of(
+    st.integers(-(2**40), -1),
+    st.text(max_size=12),
+    st.sampled_from(["=1+1", "-2", "+x", "@a", "\tx", "\rx", "'q", 'a,"b"', "a\nb", "é,ü"]),
+)
+# Usual rows, some with one odd cell: where a formula guard or quoting is needed.
+CSV_ROWS = st.tuples(
+    st.lists(PLAIN_VALUES, min_size=len(COLUMNS), max_size=len(COLUMNS)),
+    st.none() | st.tuples(st.integers(0, len(COLUMNS) - 1), ODD_VALUES),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(CSV_ROWS)
+def test_a_csv_line_guards_and_quotes_every_cell_as_documented(example):
+    row, odd = example
+    if odd is not None:
+        row[odd[0]] = odd[1]
+
+    def cell(name, value):
+        if value is None:
+            text_ = ""
+        elif isinstance(value, bool):
+            text_ = "true" if value else "false"
+        elif isinstance(value, dict):
+            text_ = canonical(value).decode()
+        else:
+            text_ = str(value)
+        if text_.startswith(("=", "+", "-", "@", "\t", "\r", "'")):
+            text_ = "'" + text_
+        quoted = name in ("controller", "categories", "partners", "user_agent")
+        if quoted or any(c in text_ for c in ',"\r\n'):
+            text_ = '"' + text_.replace('"', '""') + '"'
+        return text_
+
+    expected = ",".join(cell(n, v) for n, v in zip(COLUMNS, row, strict=True)) + "\r\n"
+    assert csv_line(row) == expected
 
 
 def test_the_published_snippet_verifies_an_export(runner, five, tmp_path):
