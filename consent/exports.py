@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -159,6 +160,8 @@ def _plan(kinds: tuple[type, ...]) -> tuple[tuple[int, Callable[[Any], str]], ..
     for index, (kind, is_json) in enumerate(zip(kinds, _IS_JSON, strict=True)):
         if kind is type(None):
             plan.append((index, _empty))
+        elif is_json and kind is dict:
+            plan.append((index, _json_cell))  # "{…}": never a formula
         elif is_json:
             plan.append((index, _csv_cell))
         elif kind is int:
@@ -168,6 +171,10 @@ def _plan(kinds: tuple[type, ...]) -> tuple[tuple[int, Callable[[Any], str]], ..
         elif kind is not str:
             plan.append((index, _csv_cell))
     return tuple(plan)
+
+
+def _json_cell(value: dict[str, Any]) -> str:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def _empty(value: None) -> str:
@@ -189,30 +196,27 @@ _QUOTED_AT = tuple(i for i, column in enumerate(COLUMNS) if column in _ALWAYS_QU
 _SEPARATORS = len(COLUMNS) - 1
 
 
+_UNQUOTED = itemgetter(*(i for i in range(len(COLUMNS)) if i not in _QUOTED_AT))
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
+
+
 def csv_line(row: list[Any]) -> str:
     """One CSV line (RFC 4180, CRLF) of a record's values in ``COLUMNS`` order. The columns in
-    ``_ALWAYS_QUOTED`` are quoted; the others only if they need it, found with one look at the
-    whole line instead of one per cell."""
+    ``_ALWAYS_QUOTED`` are quoted; the others only if they need it, found with one look at
+    them all instead of one per cell."""
     cells = _plain_cells(row) or _csv_row(row)
-    commas = quotes = 0
+    if _NEEDS_QUOTES.search("".join(_UNQUOTED(cells))):
+        return (
+            ",".join(
+                '"' + cell.replace('"', '""') + '"' if i in _QUOTED_AT else _quoted(cell)
+                for i, cell in enumerate(cells)
+            )
+            + "\r\n"
+        )
     for index in _QUOTED_AT:
         cell = cells[index]
-        commas += cell.count(",")
-        quotes += cell.count('"')
-        cells[index] = '"' + cell.replace('"', '""') + '"'
-    line = ",".join(cells)
-    if (
-        line.count(",") != _SEPARATORS + commas
-        or line.count('"') != 2 * (quotes + len(_QUOTED_AT))
-        or "\n" in line
-        or "\r" in line
-    ):
-        cells = _csv_row(row)
-        line = ",".join(
-            '"' + cell.replace('"', '""') + '"' if i in _QUOTED_AT else _quoted(cell)
-            for i, cell in enumerate(cells)
-        )
-    return line + "\r\n"
+        cells[index] = '"' + (cell.replace('"', '""') if '"' in cell else cell) + '"'
+    return ",".join(cells) + "\r\n"
 
 
 def csv_lines(rows: Iterator[list[Any]]) -> Iterator[str]:
