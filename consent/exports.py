@@ -5,6 +5,9 @@ banner texts shown, and carries the chain fields (position, digests, previous ha
 the salts, so that an exported file can be verified on its own with the published algorithm
 (``docs/verification.md``).
 
+An export to a file (``export_file``) can be written by several processes at once, each
+writing a run of consecutive records, joined in chain order into the file one pass writes.
+
 CSV is safe to open in a spreadsheet: a cell that starts with ``= + - @``, a tab, a carriage
 return or an apostrophe is prefixed with an apostrophe, so no cell is read as a formula. The
 rule is reversible: drop the first apostrophe of any cell that starts with one.
@@ -273,9 +276,13 @@ def export_file(engine: Engine, wanted: LogFilter, fmt: str, path: Path, workers
     single-threaded process such as the CLI) and this one, then joined in chain order: the
     file is the one a single pass writes, byte for byte.
     """
-    with engine.connect() as connection:
-        extent = log_extent(connection, **_filters(wanted))
-    parts = _parts(extent, workers) if sum(e[3] for e in extent) >= PARALLEL_MIN else []
+    parts: list[list[Segment]] = []
+    # Parts are files beside the export: only for a regular file (not a pipe or a device).
+    if workers > 1 and (path.is_file() or not path.exists()):
+        with engine.connect() as connection:
+            extent = log_extent(connection, **_filters(wanted))
+        if sum(count for *_, count in extent) >= PARALLEL_MIN:
+            parts = _parts(extent, workers)
     if len(parts) < 2:
         with path.open("wb") as stream:
             return write_export(engine, wanted, fmt, stream)
