@@ -31,7 +31,7 @@ from harness import (  # noqa: E402
 from load import LoadClient, LoadResult, loopback_port  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from consent.ledger import verify  # noqa: E402
+from consent.legal import verify  # noqa: E402
 
 TOTAL, CONCURRENCY, KILL_AFTER = 20_000, 64, 3_000
 

@@ -205,7 +205,7 @@ class Database:
         from sqlalchemy import create_engine
 
         from consent.database import engine_options
-        from consent.ledger import verify
+        from consent.legal import verify
 
         engine = create_engine(self.url, **engine_options(self.url))
         try:

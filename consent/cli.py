@@ -8,14 +8,16 @@ A configuration problem is printed as one sentence, never a traceback.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade as migrate_upgrade
 
-from consent.exports import FORMATS, LogFilter, lines
+from consent.exports import FORMATS, LogFilter, export_file, write_export
 from consent.extensions import db
 from consent.legal_cli import COMMANDS as LEGAL_COMMANDS
 from consent.legal_cli import audit_export
@@ -82,6 +84,13 @@ def _date(value: str | None, *, end: bool = False) -> dt.datetime | None:
 @click.option(
     "--output", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout)."
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=lambda: min(os.cpu_count() or 1, 8),
+    show_default="the number of CPUs, up to 8",
+    help="Processes that write parts of a long export to --output at once.",
+)
 @with_appcontext
 def export_command(
     fmt: str,
@@ -91,23 +100,20 @@ def export_command(
     action: str | None,
     consent_id: str | None,
     output: str | None,
+    workers: int,
 ) -> None:
     """Stream the consent log as CSV or JSON Lines; every row names the controller."""
     svc = services()
     if site and svc.config.site(site) is None:
         raise click.BadParameter(f"unknown site {site!r}", param_hint="--site")
     wanted = LogFilter(site, _date(since), _date(until, end=True), action, consent_id)
-    stream = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout  # noqa: SIM115
-    count = -1 if fmt == "csv" else 0
-    try:
-        for line in lines(db.engine, wanted, fmt):
-            stream.write(line)
-            count += 1
-    finally:
-        if output:
-            stream.close()
     if output:
+        count = export_file(db.engine, wanted, fmt, Path(output), workers)
         click.echo(f"Exported {count} record(s) to {output}.", err=True)
+    else:
+        sys.stdout.flush()
+        count = write_export(db.engine, wanted, fmt, sys.stdout.buffer)
+        sys.stdout.buffer.flush()
     audit_export(wanted, fmt, count, output)
 
 

@@ -1,4 +1,4 @@
-"""The consent log: append with group commit, hash chain per site, verification.
+"""The consent log: append with group commit, hash chain per site.
 
 Every record is covered by the chain from the moment the API acknowledges it: the record's
 SHA-256 is computed over a canonical form (``canonical``) that includes the previous record's
@@ -17,6 +17,10 @@ answered only after the commit that contains its record (no acknowledgement befo
 durability). On SQLite, writer processes also queue on a file lock beside the database, so
 that they wait in the kernel instead of in SQLite's sleeping busy handler.
 
+The chain is checked by ``consent/legal.py``'s ``verify`` (the one verifier, with anchors,
+checkpoints and parallel ranges), from the algorithm published here (``canonical``,
+``field_digest``, ``record_hash``) and in ``docs/verification.md``.
+
 This module knows nothing of Flask: it takes an engine URL and plain values.
 """
 
@@ -32,15 +36,14 @@ import queue
 import secrets
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, select
+from sqlalchemy import Connection, Engine, create_engine
 
 from consent.database import configure_engine, engine_options, sqlite_path
 from consent.ledger_writes import Dialect, dialect_for, lock_heads
-from consent.models import ChainCheckpoint, ChainHead, ConsentRecord
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +81,6 @@ CHAINED_FIELDS = (
     "page_url_digest",
     "prev_hash",
 )
-
-_log_table = ConsentRecord.__table__
-_heads_table = ChainHead.__table__
 
 
 class LedgerUnavailable(Exception):
@@ -482,161 +482,3 @@ def _rollback(raw: Any, dialect: Dialect) -> None:
     except Exception:  # noqa: BLE001 - the write already failed; this connection is suspect
         log.warning("consent log connection could not roll back; discarding it")
         raw.invalidate()
-
-
-# --- verification ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Break:
-    """A place where the log is not what the chain says it should be."""
-
-    site_id: str
-    seq: int
-    problem: str
-    record_id: int | None = None
-    consent_id: str | None = None
-
-    def __str__(self) -> str:
-        who = f" (id {self.record_id}, consent {self.consent_id})" if self.record_id else ""
-        return f"{self.site_id} record #{self.seq}{who}: {self.problem}"
-
-
-@dataclass
-class ChainReport:
-    """What verification found for each site's chain."""
-
-    records: dict[str, int] = field(default_factory=dict)
-    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
-    breaks: list[Break] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.breaks
-
-    @property
-    def checked(self) -> int:
-        return sum(self.records.values())
-
-
-_VERIFY_COLUMNS = (
-    "id",
-    *CHAINED_FIELDS,
-    "hash",
-    "user_agent",
-    "user_agent_salt",
-    "ip_prefix",
-    "ip_salt",
-    "page_url",
-    "page_url_salt",
-)
-
-
-def record_problem(row: Mapping[str, Any]) -> str | None:
-    """Why this row does not match its own hash or personal digests (``None`` when it does)."""
-    for name in PERSONAL_FIELDS:
-        salt = row[SALT_COLUMN[name]]
-        if salt is not None and field_digest(salt, name, row[name]) != row[DIGEST_COLUMN[name]]:
-            return f"its {name} was altered (does not match its digest)"
-        if salt is None and row[name] is not None:
-            return f"its {name} was altered (a value without a salt)"
-    fields = dict(row)
-    fields["created_at"] = timestamp(row["created_at"])
-    fields["expires_at"] = timestamp(row["expires_at"])
-    if record_hash(fields) != row["hash"]:
-        return "its content was altered (does not match its hash)"
-    return None
-
-
-def verify(engine: Engine, sites: list[str] | None = None) -> ChainReport:
-    """Recompute every chain; report the records that were altered, deleted, inserted or moved."""
-    report = ChainReport()
-    with engine.connect() as connection:
-        known = {r for (r,) in connection.execute(select(_heads_table.c.site_id))}
-        known |= {r for (r,) in connection.execute(select(_log_table.c.site_id).distinct())}
-        for site in sorted(set(sites) if sites else known):
-            _verify_site(connection, site, report)
-    return report
-
-
-def _verify_site(connection: Connection, site: str, report: ChainReport) -> None:
-    checkpoint = connection.execute(
-        select(ChainCheckpoint.through_seq, ChainCheckpoint.hash)
-        .where(ChainCheckpoint.site_id == site)
-        .order_by(ChainCheckpoint.through_seq.desc())
-        .limit(1)
-    ).first()
-    expected_seq, expected_prev = (checkpoint[0] + 1, checkpoint[1]) if checkpoint else (1, GENESIS)
-    count, expected_seq, expected_prev = _verify_records(
-        connection, site, expected_seq, expected_prev, report, tail=False
-    )
-    head = _read_head(connection, site)
-    # On a live log, records and their head are committed together after our read of the
-    # records: a head ahead of them is followed by reading the records appended since.
-    while head is not None and head[0] > expected_seq - 1:
-        more, expected_seq, expected_prev = _verify_records(
-            connection, site, expected_seq, expected_prev, report, tail=True
-        )
-        if not more:
-            break
-        count += more
-        head = _read_head(connection, site)
-    report.records[site] = count
-    last_seq = expected_seq - 1
-    if head is None:
-        if count:
-            report.breaks.append(Break(site, last_seq, "the site's chain head is missing"))
-        return
-    report.heads[site] = (head[0], head[1])
-    if head[0] != last_seq or head[1] != expected_prev:
-        report.breaks.append(
-            Break(
-                site,
-                head[0],
-                f"the chain head says #{head[0]} is the newest record but the log ends at "
-                f"#{last_seq} (newest records deleted or head altered)",
-            )
-        )
-
-
-def _read_head(connection: Connection, site: str) -> tuple[int, str] | None:
-    head = connection.execute(
-        select(_heads_table.c.seq, _heads_table.c.hash).where(_heads_table.c.site_id == site)
-    ).first()
-    return (head[0], head[1]) if head is not None else None
-
-
-def _verify_records(
-    connection: Connection,
-    site: str,
-    expected_seq: int,
-    expected_prev: str,
-    report: ChainReport,
-    *,
-    tail: bool,
-) -> tuple[int, int, str]:
-    """Check the site's records (only from ``expected_seq`` on for the ``tail``); return how
-    many were read, and the next expected position and previous hash."""
-    columns = [_log_table.c[name] for name in _VERIFY_COLUMNS]
-    query = select(*columns).where(_log_table.c.site_id == site)
-    if tail:
-        query = query.where(_log_table.c.seq >= expected_seq)
-    rows = connection.execution_options(yield_per=5000).execute(query.order_by(_log_table.c.seq))
-    count = 0
-    for row in rows.mappings():
-        count += 1
-        seq = row["seq"]
-        problem = None
-        if seq < expected_seq:
-            problem = f"is out of place: #{expected_seq} was expected (inserted or reordered)"
-        elif seq > expected_seq:
-            gap = f"#{expected_seq}" if seq == expected_seq + 1 else f"#{expected_seq}–#{seq - 1}"
-            problem = f"follows a gap: record {gap} is missing (deleted)"
-        elif row["prev_hash"] != expected_prev:
-            problem = "does not link to the record before it (inserted, reordered or altered)"
-        else:
-            problem = record_problem(row)
-        if problem:
-            report.breaks.append(Break(site, seq, problem, row["id"], row["consent_id"]))
-        expected_seq, expected_prev = seq + 1, row["hash"]
-    return count, expected_seq, expected_prev

@@ -14,7 +14,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from consent.ledger import verify
+from consent.legal import verify
 
 CASES_PER_DATABASE = 1_000
 # 413 (body over 16 KB) is a documented refusal of invalid input, like the defaults.

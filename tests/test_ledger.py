@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from consent.extensions import db
-from consent.ledger import GENESIS, Entry, canonical, verify
+from consent.ledger import GENESIS, Entry, canonical
+from consent.legal import verify
 
 
 def entry(site: str = "mixvoip.com", **changes) -> Entry:

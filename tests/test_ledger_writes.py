@@ -14,7 +14,8 @@ from sqlalchemy import text
 from test_ledger import entry
 
 from consent.extensions import db
-from consent.ledger import LedgerUnavailable, build_row, verify
+from consent.ledger import LedgerUnavailable, build_row
+from consent.legal import verify
 from consent.models import ConsentRecord
 
 BAD_ID = "0badbad0-0000-4000-8000-000000000000"

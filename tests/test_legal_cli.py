@@ -14,11 +14,15 @@ import sys
 import pytest
 import yaml
 from harness import app_settings
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from legal_fixtures import CONTROLLER, ago, entry, sql, write_chain
 from sqlalchemy import text
 
 from consent import create_app
+from consent.exports import COLUMNS, csv_line
 from consent.extensions import db
+from consent.ledger import canonical
 from consent.settings import PROJECT_ROOT
 
 SITE = "mixvoip.com"
@@ -299,6 +303,96 @@ def test_csv_cells_that_would_be_formulas_are_neutralised(runner, ledger, tmp_pa
         assert not value.startswith(("=", "+", "-", "@")), value
     # Neutralising is reversible: the file still verifies.
     assert runner.invoke(args=["verify-export", str(path)]).exit_code == 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_export_written_in_parallel_parts_is_the_single_pass_export(
+    runner, ledger, monkeypatch, tmp_path, fmt
+):
+    from consent import exports
+
+    odd = {"page_url": '=HYPERLINK("x")', "controller": 'MIXVOIP "Sa",\r\nLuxembourg'}
+    ledger.append_many(
+        [entry(consent_id=f"00000000-0000-4000-8000-{i:012d}") for i in range(700)]
+        + [entry("voxbi.com", action="accept_all", **odd) for _ in range(13)]
+        + [entry("mixvoip.org", action="accept_all" if i % 3 else "refuse_all") for i in range(301)]
+    )
+    sql(
+        ledger.engine,
+        "DELETE FROM consent_log WHERE site_id = :s AND seq BETWEEN 100 AND 340",
+        s=SITE,
+    )
+    exports_of = {}
+    for workers, least in ((1, 50_000), (2, 1), (3, 1), (7, 1)):
+        monkeypatch.setattr(exports, "PARALLEL_MIN", least)
+        for name, extra in (("all", []), ("accepted", ["--action", "accept_all"])):
+            path = tmp_path / f"{name}-{workers}.{fmt}"
+            result = runner.invoke(
+                args=[
+                    "export",
+                    "--format",
+                    fmt,
+                    "--workers",
+                    str(workers),
+                    "--output",
+                    str(path),
+                    *extra,
+                ]
+            )
+            assert result.exit_code == 0, result.output
+            exports_of[name, workers] = (path.read_bytes(), result.output)
+    for (name, workers), (content, said) in exports_of.items():
+        assert content == exports_of[name, 1][0], (name, workers)
+        expected = {"all": 773, "accepted": 13 + 200}[name]
+        assert f"Exported {expected} record(s)" in said
+    assert not [p.name for p in tmp_path.iterdir() if ".part" in p.name]
+    assert runner.invoke(args=["verify-export", str(tmp_path / f"all-3.{fmt}")]).exit_code == 0
+
+
+PLAIN_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(0, 2**40),
+    st.text(st.characters(blacklist_characters="=+-@\t\r'"), max_size=12),
+    st.dictionaries(st.text(max_size=4), st.booleans(), max_size=3),
+)
+ODD_VALUES = st.one_of(
+    st.integers(-(2**40), -1),
+    st.text(max_size=12),
+    st.sampled_from(["=1+1", "-2", "+x", "@a", "\tx", "\rx", "'q", 'a,"b"', "a\nb", "é,ü"]),
+)
+# Usual rows, some with one odd cell: where a formula guard or quoting is needed.
+CSV_ROWS = st.tuples(
+    st.lists(PLAIN_VALUES, min_size=len(COLUMNS), max_size=len(COLUMNS)),
+    st.none() | st.tuples(st.integers(0, len(COLUMNS) - 1), ODD_VALUES),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(CSV_ROWS)
+def test_a_csv_line_guards_and_quotes_every_cell_as_documented(example):
+    row, odd = example
+    if odd is not None:
+        row[odd[0]] = odd[1]
+
+    def cell(name, value):
+        if value is None:
+            text_ = ""
+        elif isinstance(value, bool):
+            text_ = "true" if value else "false"
+        elif isinstance(value, dict):
+            text_ = canonical(value).decode()
+        else:
+            text_ = str(value)
+        if text_.startswith(("=", "+", "-", "@", "\t", "\r", "'")):
+            text_ = "'" + text_
+        quoted = name in ("controller", "categories", "partners", "user_agent")
+        if quoted or any(c in text_ for c in ',"\r\n'):
+            text_ = '"' + text_.replace('"', '""') + '"'
+        return text_
+
+    expected = ",".join(cell(n, v) for n, v in zip(COLUMNS, row, strict=True)) + "\r\n"
+    assert csv_line(row) == expected
 
 
 def test_the_published_snippet_verifies_an_export(runner, five, tmp_path):

@@ -17,7 +17,7 @@ from harness import DATABASES, LiveServer, postgres_schema_url
 from load import LoadClient, LoadResult, is_ours, serve
 from sqlalchemy import create_engine, text
 
-from consent.ledger import verify
+from consent.legal import verify
 
 LOAD_TOTAL = 20_000
 CONCURRENCY = 64

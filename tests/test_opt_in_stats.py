@@ -9,7 +9,7 @@ import pytest
 
 from consent import sample, stats
 from consent.extensions import db
-from consent.ledger import verify
+from consent.legal import verify
 
 SITES = {
     "mixvoip.com": ["google-ads", "meta-pixel", "linkedin-insight", "microsoft-ads"],

@@ -24,7 +24,7 @@ from load import LoadClient, is_ours, serve
 from pg_cluster import TemporaryCluster
 from sqlalchemy import create_engine, text
 
-from consent.ledger import verify
+from consent.legal import verify
 
 pytestmark = pytest.mark.slow
 

@@ -16,7 +16,7 @@ import pytest
 from harness import TEST_DATABASE_URL, LiveServer, free_port, live_server_env, postgres_schema_url
 from sqlalchemy import create_engine, text
 
-from consent.ledger import verify
+from consent.legal import verify
 
 pytestmark = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL")
 

@@ -14,7 +14,7 @@ from harness import LiveServer, live_server_env, sites_file_for_hosts
 from load import is_ours, loopback_port
 from sqlalchemy import create_engine, text
 
-from consent.ledger import verify
+from consent.legal import verify
 
 QUEUE = "mixvoip-consent:voxbi.com:queue"
 
