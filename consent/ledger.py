@@ -79,6 +79,9 @@ CHAINED_FIELDS = (
     "prev_hash",
 )
 
+# The chained fields that are hashed as stored; the two timestamps are hashed as strings.
+_CHAINED_VALUES = tuple(name for name in CHAINED_FIELDS if name not in ("created_at", "expires_at"))
+
 _log_table = ConsentRecord.__table__
 _heads_table = ChainHead.__table__
 
@@ -215,23 +218,31 @@ def link_row(
 ) -> dict[str, Any]:
     """``unlinked`` placed at ``seq`` after ``prev_hash`` at ``created_at``, with its hash."""
     expires_at = add_months(created_at, lifetime_months)
-    row = dict(unlinked, seq=seq, prev_hash=prev_hash)
-    chained = dict(row, created_at=timestamp(created_at), expires_at=timestamp(expires_at))
-    row["created_at"] = created_at
-    row["expires_at"] = expires_at
-    row["hash"] = record_hash(chained)
+    row = dict(unlinked, seq=seq, prev_hash=prev_hash, created_at=created_at, expires_at=expires_at)
+    # record_hash's body, built straight from the row (the writer links every record it commits).
+    body = {name: row[name] for name in _CHAINED_VALUES}
+    body["created_at"] = timestamp(created_at)
+    body["expires_at"] = timestamp(expires_at)
+    body["v"] = CHAIN_VERSION
+    row["hash"] = hashlib.sha256(canonical(body)).hexdigest()
     return row
 
 
 class _Pending:
-    """One request waiting for the writer: queued → claimed (being written) → done."""
+    """One request waiting for the writer: queued → claimed (being written) → done.
+
+    The request thread waits on a lock that is created held and that the writer releases once
+    the outcome is known: one C call on each side, where an ``Event`` costs a ``Condition``,
+    a waiter lock and a notification per request.
+    """
 
     __slots__ = ("entry", "_lock", "_done", "_state", "value", "error")
 
     def __init__(self, entry: Entry) -> None:
         self.entry = entry
         self._lock = threading.Lock()
-        self._done = threading.Event()
+        self._done = threading.Lock()
+        self._done.acquire()
         self._state = "queued"
         self.value: Appended | None = None
         self.error: Exception | None = None
@@ -248,14 +259,14 @@ class _Pending:
 
     def settle(self, value: Appended | None, error: Exception | None) -> None:
         self.value, self.error = value, error
-        self._done.set()
+        self._done.release()
 
     def wait(self, timeout: float) -> Appended:
-        if not self._done.wait(timeout):
+        if not self._done.acquire(timeout=timeout):
             if self._move("queued", "cancelled"):
                 raise LedgerUnavailable("the consent log did not accept the record in time")
             # Already inside a transaction: its outcome decides, never a guess.
-            if not self._done.wait(max(timeout, 60.0)):
+            if not self._done.acquire(timeout=max(timeout, 60.0)):
                 raise LedgerUnavailable("the consent log did not confirm the record in time")
         if self.error is not None:
             raise self.error

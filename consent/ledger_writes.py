@@ -59,8 +59,9 @@ def sqlite_time(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    # isoformat is strftime("%Y-%m-%d %H:%M:%S.%f") for every year from 1000 on, ten times faster.
+    return moment.isoformat(" ", "microseconds")
 
 
 class Dialect:
@@ -80,6 +81,11 @@ class Dialect:
             f"INSERT INTO chain_heads (site_id, seq, hash, updated_at) VALUES ({m}, 0, {m}, {m}) "
             "ON CONFLICT DO NOTHING"
         )
+        # Each log column with the function that turns its row value into a parameter.
+        self._converters = tuple(
+            (c, self.json if c in JSON_COLUMNS else self.time if c in TIME_COLUMNS else None)
+            for c in LOG_COLUMNS
+        )
 
     def column_marks(self) -> list[str]:
         return [self.mark] * len(LOG_COLUMNS)
@@ -97,14 +103,7 @@ class Dialect:
         return json_text(value)
 
     def log_params(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            self.json(row[c])
-            if c in JSON_COLUMNS
-            else self.time(row[c])
-            if c in TIME_COLUMNS
-            else row[c]
-            for c in LOG_COLUMNS
-        )
+        return tuple([row[c] if f is None else f(row[c]) for c, f in self._converters])
 
 
 class SQLite(Dialect):
