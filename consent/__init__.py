@@ -82,7 +82,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # The widget is answered before Flask, from its precomputed bytes (consent/widget_serving.py).
     app.wsgi_app = WidgetFastPath(app.wsgi_app, app.extensions["consent"].widgets)  # type: ignore[method-assign]
     csrf.exempt(api.bp)
-    app.register_blueprint(api.bp)
+    api.register(app, rate_limited=settings.ratelimit_enabled)
     app.register_blueprint(demo.bp)
     if not settings.production:
         app.register_blueprint(demo_leaks.bp)
