@@ -2,18 +2,19 @@
 
     .venv/bin/python bench/post_cpu.py                        # SQLite, 4,000 requests, 32 threads
     .venv/bin/python bench/post_cpu.py --db postgresql --requests 8000
-    .venv/bin/py-spy record --idle -r 500 -f raw -o /tmp/post.txt -- \\
+    .venv/bin/py-spy record --gil -r 500 -f raw -o /tmp/post.txt -- \\
         .venv/bin/python bench/post_cpu.py --requests 20000  # where that CPU goes
 
 The application is built by ``create_app`` on a fresh, migrated database (a SQLite file, or a
-new schema in ``--pg-url`` / ``TEST_DATABASE_URL``, dropped at the end) with rate limits off,
-as ``bench/server_bench.py`` serves it. ``--threads`` threads (gunicorn's 32 per worker) call
-the WSGI application directly with prebuilt environs, the bodies and headers of
-``bench/consents.lua``: valid decisions for the four sites, a new consent id each. The figure
-is the process's CPU time (user + system, every thread: request threads and the ledger's
-writer, SQLite's own work included; PostgreSQL's server CPU is not) divided by the requests
-answered 201. Machine load changes wall time far more than CPU time, so this figure holds on a
-shared machine where the wrk ratios of ``server_bench.py`` swing.
+new schema in ``--pg-url`` / ``TEST_DATABASE_URL``, dropped at the end) with rate limits off, as
+``bench/server_bench.py`` serves it (``--rate-limit '1000000 per minute'``: on, so that every
+post goes through Flask and Flask-Limiter, as with the production default). ``--threads``
+threads (gunicorn's 32 per worker) call the WSGI application directly with prebuilt environs,
+the bodies and headers of ``bench/consents.lua``: valid decisions for the four sites, a new
+consent id each. The figure is the process's CPU time (user + system, every thread: request
+threads and the ledger's writer, SQLite's own work included; PostgreSQL's server CPU is not)
+divided by the requests answered 201. Machine load changes wall time far more than CPU time, so
+this figure holds on a shared machine where the wrk ratios of ``server_bench.py`` swing.
 """
 
 from __future__ import annotations
@@ -173,6 +174,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument(
+        "--rate-limit",
+        help="rate limits on, posts limited to this (e.g. '1000000 per minute'): the Flask path",
+    )
+    parser.add_argument(
         "--pg-url",
         default=(os.environ.get("TEST_DATABASE_URL") or DEFAULT_PG).replace(
             "postgresql://", "postgresql+psycopg://", 1
@@ -202,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                     "CONSENT_INSTANCE_PATH": str(workdir / "instance"),
                     "CONSENT_SITES_FILE": str(PROJECT_ROOT / "sites.yaml"),
                     "SECRET_KEY": "post-cpu-secret",
-                    "RATELIMIT_ENABLED": "false",
+                    "RATELIMIT_ENABLED": "true" if args.rate_limit else "false",
+                    "CONSENT_RATE_LIMIT": args.rate_limit or "",
                 }
             )
             environs = []
@@ -227,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         "database": args.db,
         "requests": args.requests,
         "threads": args.threads,
+        "rate_limit": args.rate_limit,
         "statuses": dict(statuses),
         "cpu_ms_per_post": round(cpu * 1000 / max(created, 1), 3),
         "user_ms_per_post": round((after.ru_utime - before.ru_utime) * 1000 / max(created, 1), 3),
