@@ -11,9 +11,10 @@ It answers only the ordinary case, where the Flask route's outcome is known befo
 is written. Anything else goes on to Flask, with the body it read put back, before a single
 record is written: a body without a length, too large or not JSON, an Origin outside the
 configured ones (the same-origin rule is Flask's), an unknown site, a validation or decision
-error, oversized headers. Flask answers those as it always does. The one failure after
-preparation, a consent log that cannot write (``LedgerUnavailable``), is answered here with
-the route's 503, byte for byte.
+error, oversized headers. Flask answers those as it always does. The failures after
+preparation are answered here as Flask answers them, byte for byte: a consent log that cannot
+write (``LedgerUnavailable``) with the route's 503, anything unexpected with the application's
+JSON 500 (logged).
 
 With rate limits on (``RATELIMIT_ENABLED``, the default), Flask-Limiter must count every post,
 so this layer is not installed and every post goes through Flask.
@@ -22,13 +23,15 @@ so this layer is not installed and every post goes through Flask.
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import orjson
+from flask import Response
 from pydantic import ValidationError
 
-from consent.api.errors import unavailable
+from consent.api.errors import json_error, unavailable
 from consent.api.routes import MAX_BODY
 from consent.api.schemas import ConsentRequest
 from consent.ledger import LedgerUnavailable
@@ -38,6 +41,8 @@ from consent.security import EVERY_RESPONSE
 from consent.services import Services
 
 PATH = "/v1/consents"
+UNEXPECTED = "an unexpected error occurred; it was logged"
+log = logging.getLogger("consent")  # the application's logger (Flask's app.logger)
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -68,9 +73,11 @@ class ConsentFastPath:
             if origin:
                 response.headers["Access-Control-Allow-Origin"] = origin
                 response.headers["Vary"] = "Origin"
-            for name, value in EVERY_RESPONSE:
-                response.headers.setdefault(name, value)
-            return response(environ, start_response)
+            return _with_every_response_header(response)(environ, start_response)
+        except Exception:  # noqa: BLE001 - as the application's last error handler (errors.py)
+            log.exception("unexpected error on %s", PATH)
+            response = json_error(500, "internal_error", UNEXPECTED)
+            return _with_every_response_header(response)(environ, start_response)
         body = orjson.dumps(result)
         headers = [
             ("Content-Type", "application/json"),
@@ -125,6 +132,12 @@ class ConsentFastPath:
             )
         except Exception:  # noqa: BLE001 - nothing was written: the route answers it as it does
             return None
+
+
+def _with_every_response_header(response: Response) -> Response:
+    for name, value in EVERY_RESPONSE:
+        response.headers.setdefault(name, value)
+    return response
 
 
 def _read_body(environ: dict[str, Any]) -> bytes | None:

@@ -112,6 +112,18 @@ def test_a_log_that_cannot_write_is_the_flask_route_503(app, monkeypatch):
     assert answer(fast, decision) == answer(flask, decision)
 
 
+def test_an_unexpected_error_is_the_flask_route_500(app, monkeypatch):
+    fast, flask = both(app)
+
+    def fail(entry):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(app.extensions["consent"].ledger, "append", fail)
+    ours = answer(fast, REFUSAL, Origin=ORIGIN)
+    assert ours == answer(flask, REFUSAL, Origin=ORIGIN)
+    assert ours[0] == 500 and b"internal_error" in ours[2]
+
+
 def test_a_post_that_flask_answers_is_written_once(app):
     fast, _ = both(app)
     decision = {**REFUSAL, "consent_id": str(uuid.uuid4())}
