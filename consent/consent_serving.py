@@ -7,14 +7,14 @@ matching, the extensions' hooks or a response object: it reads the body, checks 
 same schema, ``recording.prepare`` checks and minimises the decision, ``recording.write``
 appends it and signs its receipt, and the answer carries the route's headers.
 
-It answers only the ordinary case, where the Flask route's outcome is known before anything
-is written. Anything else goes on to Flask, with the body it read put back, before a single
-record is written: a body without a length, too large or not JSON, an Origin outside the
-configured ones (the same-origin rule is Flask's), an unknown site, a validation or decision
-error, oversized headers. Flask answers those as it always does. The failures after
-preparation are answered here as Flask answers them, byte for byte: a consent log that cannot
-write (``LedgerUnavailable``) with the route's 503, anything unexpected with the application's
-JSON 500 (logged).
+It answers only the ordinary case. Anything else goes on to Flask, with the body it read put
+back, before a single record is written: a body without a length, too large or not JSON, an
+Origin outside the configured ones (the same-origin rule is Flask's), an unknown site, a
+validation or decision error, oversized headers. Flask answers those as it always does.
+Failures are answered here as the route's error handlers answer them, byte for byte, and not
+handed on (the route would wait for a locked or unreachable database a second time): a consent
+log that cannot write or a database error, the route's 503; anything unexpected, the
+application's JSON 500 (logged).
 
 With rate limits on (``RATELIMIT_ENABLED``, the default), Flask-Limiter must count every post,
 so this layer is not installed and every post goes through Flask.
@@ -30,12 +30,14 @@ from typing import Any
 import orjson
 from flask import Response
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from consent.api.errors import json_error, unavailable
 from consent.api.routes import MAX_BODY
 from consent.api.schemas import ConsentRequest
+from consent.decisions import DecisionError
 from consent.ledger import LedgerUnavailable
-from consent.recording import Prepared, Request, prepare, write
+from consent.recording import Prepared, Request, UnknownSite, prepare, write
 from consent.request_limits import MAX_HEADER_BYTES, headers_size
 from consent.security import EVERY_RESPONSE
 from consent.services import Services
@@ -61,23 +63,19 @@ class ConsentFastPath:
         if raw is None:
             return self.app(environ, start_response)
         environ["wsgi.input"] = io.BytesIO(raw)  # Flask reads the same body if it answers
-        prepared = self._prepare(environ, raw)
+        origin = environ.get("HTTP_ORIGIN")
+        # A failure of the database (or anything unexpected) is answered here, as the route's
+        # error handlers answer it, and not handed on: the route would wait for it once more.
+        try:
+            prepared = self._prepare(environ, raw)
+        except Exception as error:  # noqa: BLE001
+            return _failure(error, origin)(environ, start_response)
         if prepared is None:
             return self.app(environ, start_response)
-        origin = environ.get("HTTP_ORIGIN")
         try:
             result = write(self.services, prepared)
-        except LedgerUnavailable as error:
-            # As the route's error handler answers it (api/routes.py, _ledger_unavailable).
-            response = unavailable(str(error)).response()
-            if origin:
-                response.headers["Access-Control-Allow-Origin"] = origin
-                response.headers["Vary"] = "Origin"
-            return _with_every_response_header(response)(environ, start_response)
-        except Exception:  # noqa: BLE001 - as the application's last error handler (errors.py)
-            log.exception("unexpected error on %s", PATH)
-            response = json_error(500, "internal_error", UNEXPECTED)
-            return _with_every_response_header(response)(environ, start_response)
+        except Exception as error:  # noqa: BLE001
+            return _failure(error, origin)(environ, start_response)
         body = orjson.dumps(result)
         headers = [
             ("Content-Type", "application/json"),
@@ -112,29 +110,39 @@ class ConsentFastPath:
         site = config.site(payload.site)
         if site is None or (origin is not None and origin not in site.origins):
             return None
+        request = Request(
+            site=payload.site,
+            action=payload.action,
+            categories=payload.categories,
+            partners=payload.partners,
+            consent_id=payload.consent_id,
+            revision=payload.revision,
+            language=payload.language,
+            page_url=payload.page_url,
+            gpc=bool(payload.gpc) or environ.get("HTTP_SEC_GPC") == "1",
+            texts_version=payload.texts_version,
+            user_agent=environ.get("HTTP_USER_AGENT"),
+            remote_addr=environ.get("REMOTE_ADDR"),
+        )
         try:
-            return prepare(
-                self.services,
-                Request(
-                    site=payload.site,
-                    action=payload.action,
-                    categories=payload.categories,
-                    partners=payload.partners,
-                    consent_id=payload.consent_id,
-                    revision=payload.revision,
-                    language=payload.language,
-                    page_url=payload.page_url,
-                    gpc=bool(payload.gpc) or environ.get("HTTP_SEC_GPC") == "1",
-                    texts_version=payload.texts_version,
-                    user_agent=environ.get("HTTP_USER_AGENT"),
-                    remote_addr=environ.get("REMOTE_ADDR"),
-                ),
-            )
-        except Exception:  # noqa: BLE001 - nothing was written: the route answers it as it does
-            return None
+            return prepare(self.services, request)
+        except (DecisionError, UnknownSite):
+            return None  # nothing was written: the route answers it with its message
 
 
-def _with_every_response_header(response: Response) -> Response:
+def _failure(error: Exception, origin: str | None) -> Response:
+    """What the route's error handlers answer for ``error`` (api/routes.py, errors.py)."""
+    if isinstance(error, LedgerUnavailable | SQLAlchemyError):
+        if isinstance(error, SQLAlchemyError):
+            log.warning("database error on %s: %s", PATH, error)
+            error = LedgerUnavailable("the database is unavailable")
+        response = unavailable(str(error)).response()
+        if origin:  # checked against the configured origins: the route makes it readable
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+    else:
+        log.error("unexpected error on %s", PATH, exc_info=error)
+        response = json_error(500, "internal_error", UNEXPECTED)
     for name, value in EVERY_RESPONSE:
         response.headers.setdefault(name, value)
     return response

@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from harness import REFUSAL, log_rows
+from sqlalchemy.exc import OperationalError
 from werkzeug.test import Client
 
 from consent.consent_serving import ConsentFastPath
@@ -122,6 +123,19 @@ def test_an_unexpected_error_is_the_flask_route_500(app, monkeypatch):
     ours = answer(fast, REFUSAL, Origin=ORIGIN)
     assert ours == answer(flask, REFUSAL, Origin=ORIGIN)
     assert ours[0] == 500 and b"internal_error" in ours[2]
+
+
+def test_a_database_error_before_the_append_is_the_flask_route_503(app, monkeypatch):
+    fast, flask = both(app)
+
+    def unreadable(site_id):
+        raise OperationalError("SELECT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(app.extensions["consent"].catalogue, "site", unreadable)
+    ours = answer(fast, REFUSAL, Origin=ORIGIN)
+    assert ours == answer(flask, REFUSAL, Origin=ORIGIN)
+    assert ours[0] == 503 and b"the database is unavailable" in ours[2]
+    assert log_rows(app) == []
 
 
 def test_a_post_that_flask_answers_is_written_once(app):
