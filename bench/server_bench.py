@@ -459,6 +459,13 @@ def _ratio(refs: list[WrkResult], svcs: list[WrkResult]) -> float:
     return round(statistics.median(s.rate / r.rate for r, s in zip(refs, svcs, strict=True)), 3)
 
 
+def _cpu_ms(result: WrkResult) -> float | None:
+    """Server CPU per request during a run (gunicorn's processes, not PostgreSQL's)."""
+    if "server" not in result.cpu or not result.rate:
+        return None
+    return round(result.cpu["server"] * 1000 / result.rate, 3)
+
+
 def _series(results: list[Any]) -> list[float]:
     return [round(r.rate) for r in results]
 
@@ -501,6 +508,10 @@ def bench_database(args: argparse.Namespace, kind: str, workdir: Path) -> dict[s
             "service_p99_ms_saturated": round(statistics.median(s.p99_ms for s in svcs), 1),
             "errors": sum(s.bad for s in svcs) + sum(r.bad for r in refs),
             "cpu_cores_service": svcs[-1].cpu,
+            "server_cpu_ms_per_request": {
+                "service": _cpu_ms(svcs[-1]),
+                "noop": _cpu_ms(refs[-1]),
+            },
             "records": records,
             "chain_verifies": chain_ok,
         }

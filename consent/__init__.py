@@ -15,6 +15,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     """Build the application from the environment, with ``config`` overriding it (tests)."""
     from consent import admin, api, cli, demo, demo_leaks, errors, request_limits, security
     from consent.catalogue import Catalogue
+    from consent.consent_serving import ConsentFastPath
     from consent.database import configure_engine, engine_options
     from consent.extensions import csrf, db, limiter, login_manager, migrate
     from consent.ledger import Ledger
@@ -50,10 +51,6 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
     )
-    if settings.trusted_proxies:
-        hops = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-
     app.session_interface = AdminSessionInterface()
     db.init_app(app)
     migrate.init_app(
@@ -79,10 +76,17 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
         receipts=Receipts(settings.secret_key),
     )
 
+    # With rate limits off, ordinary consent posts are answered before Flask (consent_serving.py),
+    # behind ProxyFix so that they see the visitor's address as Flask does.
+    if not settings.ratelimit_enabled:
+        app.wsgi_app = ConsentFastPath(app.wsgi_app, app.extensions["consent"])  # type: ignore[method-assign]
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     # The widget is answered before Flask, from its precomputed bytes (consent/widget_serving.py).
     app.wsgi_app = WidgetFastPath(app.wsgi_app, app.extensions["consent"].widgets)  # type: ignore[method-assign]
     csrf.exempt(api.bp)
-    app.register_blueprint(api.bp)
+    api.register(app, rate_limited=settings.ratelimit_enabled)
     app.register_blueprint(demo.bp)
     if not settings.production:
         app.register_blueprint(demo_leaks.bp)

@@ -82,6 +82,9 @@ CHAINED_FIELDS = (
     "prev_hash",
 )
 
+# The chained fields that are hashed as stored; the two timestamps are hashed as strings.
+_CHAINED_VALUES = tuple(name for name in CHAINED_FIELDS if name not in ("created_at", "expires_at"))
+
 
 class LedgerUnavailable(Exception):
     """The record could not be written (database down, locked or too slow); nothing was kept."""
@@ -215,23 +218,31 @@ def link_row(
 ) -> dict[str, Any]:
     """``unlinked`` placed at ``seq`` after ``prev_hash`` at ``created_at``, with its hash."""
     expires_at = add_months(created_at, lifetime_months)
-    row = dict(unlinked, seq=seq, prev_hash=prev_hash)
-    chained = dict(row, created_at=timestamp(created_at), expires_at=timestamp(expires_at))
-    row["created_at"] = created_at
-    row["expires_at"] = expires_at
-    row["hash"] = record_hash(chained)
+    row = dict(unlinked, seq=seq, prev_hash=prev_hash, created_at=created_at, expires_at=expires_at)
+    # record_hash's body, built straight from the row (the writer links every record it commits).
+    body = {name: row[name] for name in _CHAINED_VALUES}
+    body["created_at"] = timestamp(created_at)
+    body["expires_at"] = timestamp(expires_at)
+    body["v"] = CHAIN_VERSION
+    row["hash"] = hashlib.sha256(canonical(body)).hexdigest()
     return row
 
 
 class _Pending:
-    """One request waiting for the writer: queued → claimed (being written) → done."""
+    """One request waiting for the writer: queued → claimed (being written) → done.
+
+    The request thread waits on a lock that is created held and that the writer releases once
+    the outcome is known: one C call on each side, where an ``Event`` costs a ``Condition``,
+    a waiter lock and a notification per request.
+    """
 
     __slots__ = ("entry", "_lock", "_done", "_state", "value", "error")
 
     def __init__(self, entry: Entry) -> None:
         self.entry = entry
         self._lock = threading.Lock()
-        self._done = threading.Event()
+        self._done = threading.Lock()
+        self._done.acquire()
         self._state = "queued"
         self.value: Appended | None = None
         self.error: Exception | None = None
@@ -248,14 +259,14 @@ class _Pending:
 
     def settle(self, value: Appended | None, error: Exception | None) -> None:
         self.value, self.error = value, error
-        self._done.set()
+        self._done.release()
 
     def wait(self, timeout: float) -> Appended:
-        if not self._done.wait(timeout):
+        if not self._done.acquire(timeout=timeout):
             if self._move("queued", "cancelled"):
                 raise LedgerUnavailable("the consent log did not accept the record in time")
             # Already inside a transaction: its outcome decides, never a guess.
-            if not self._done.wait(max(timeout, 60.0)):
+            if not self._done.acquire(timeout=max(timeout, 60.0)):
                 raise LedgerUnavailable("the consent log did not confirm the record in time")
         if self.error is not None:
             raise self.error
@@ -391,9 +402,12 @@ class Ledger:
                     cursor = raw.cursor()
                     self._dialect.begin(cursor)
                     results, params, heads = self._link(cursor, entries, unlinked, sites)
-                    self._store(cursor, params, heads, results)
-                    committing = True
-                    self._commit(raw, cursor)
+                    # PostgreSQL: the inserts, the heads and COMMIT in one round trip, whose
+                    # errors arrive with the commit's (so a failure there is never retried).
+                    with self._dialect.pipeline(raw):
+                        self._store(cursor, params, heads, results)
+                        committing = True
+                        self._commit(raw, cursor)
                     return results
                 except disconnected:
                     _rollback(raw, self._dialect)
@@ -445,18 +459,15 @@ class Ledger:
         results: list[Appended],
     ) -> None:
         dialect = self._dialect
-        cursor.executemany(dialect.insert_log, params)
         updated = dialect.time(results[-1].created_at)
-        cursor.executemany(
-            dialect.update_head,
-            [(seq, digest, updated, site) for site, (seq, digest) in heads.items()],
+        dialect.store(
+            cursor, params, [(seq, digest, updated, site) for site, (seq, digest) in heads.items()]
         )
 
     def _commit(self, raw: Any, cursor: Any) -> None:
-        if self._dialect.name == "sqlite":
-            cursor.execute("COMMIT")
-        else:
-            raw.commit()
+        # A statement, not raw.commit(): psycopg's commit() would sync the pipeline on its own,
+        # and leaving the pipeline syncs it again (two round trips instead of one).
+        cursor.execute("COMMIT")
 
     @contextlib.contextmanager
     def _file_lock(self) -> Iterator[None]:

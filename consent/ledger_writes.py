@@ -11,6 +11,7 @@ SQLAlchemy as usual; tests hold the two paths to the same result.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -59,12 +60,13 @@ def sqlite_time(moment: dt.datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
+    # isoformat is strftime("%Y-%m-%d %H:%M:%S.%f") for every year from 1000 on, ten times faster.
+    return moment.isoformat(" ", "microseconds")
 
 
 class Dialect:
-    """The four statements of a write, for one driver."""
+    """The statements of a write, for one driver."""
 
     name = ""
     mark = "?"
@@ -80,6 +82,11 @@ class Dialect:
             f"INSERT INTO chain_heads (site_id, seq, hash, updated_at) VALUES ({m}, 0, {m}, {m}) "
             "ON CONFLICT DO NOTHING"
         )
+        # Each log column with the function that turns its row value into a parameter.
+        self._converters = tuple(
+            (c, self.json if c in JSON_COLUMNS else self.time if c in TIME_COLUMNS else None)
+            for c in LOG_COLUMNS
+        )
 
     def column_marks(self) -> list[str]:
         return [self.mark] * len(LOG_COLUMNS)
@@ -87,8 +94,19 @@ class Dialect:
     def begin(self, cursor: Any) -> None:
         """Start the transaction (PostgreSQL's driver starts one at the first statement)."""
 
+    def pipeline(self, raw: Any) -> contextlib.AbstractContextManager[Any]:
+        """Where the statements that follow the heads' lock are sent together, if anywhere."""
+        return contextlib.nullcontext()
+
     def select_heads(self, sites: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
         raise NotImplementedError
+
+    def store(
+        self, cursor: Any, log_params: list[tuple[Any, ...]], head_params: list[tuple[Any, ...]]
+    ) -> None:
+        """Insert the log rows (``log_params``) and move the heads (seq, hash, updated, site)."""
+        cursor.executemany(self.insert_log, log_params)
+        cursor.executemany(self.update_head, head_params)
 
     def time(self, moment: dt.datetime | None) -> Any:
         return moment
@@ -97,14 +115,7 @@ class Dialect:
         return json_text(value)
 
     def log_params(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(
-            self.json(row[c])
-            if c in JSON_COLUMNS
-            else self.time(row[c])
-            if c in TIME_COLUMNS
-            else row[c]
-            for c in LOG_COLUMNS
-        )
+        return tuple([row[c] if f is None else f(row[c]) for c, f in self._converters])
 
 
 class SQLite(Dialect):
@@ -127,8 +138,44 @@ class PostgreSQL(Dialect):
     name = "postgresql"
     mark = "%s"
 
+    def __init__(self) -> None:
+        super().__init__()
+        # The batch as one JSON parameter (orjson, in C) read by one statement: one message and
+        # one execution for the server instead of one per row (what executemany sends). The
+        # table's own row type converts each field; a missing user agent stays the JSON null
+        # the ORM stores (json_populate_recordset reads a JSON null as SQL NULL).
+        values = ", ".join(
+            f"coalesce(r.{c}, 'null'::jsonb)" if c in JSON_COLUMNS else f"r.{c}"
+            for c in LOG_COLUMNS
+        )
+        self.insert_rows = (
+            f"INSERT INTO consent_log ({', '.join(LOG_COLUMNS)}) "
+            f"SELECT {values} FROM json_populate_recordset(NULL::consent_log, %s::json) AS r"
+        )
+        self.update_heads = (
+            "UPDATE chain_heads AS h SET seq = m.seq, hash = m.hash, updated_at = m.updated_at "
+            "FROM json_to_recordset(%s::json) "
+            "AS m(seq bigint, hash text, updated_at timestamptz, site_id text) "
+            "WHERE h.site_id = m.site_id"
+        )
+
+    def log_params(self, row: Mapping[str, Any]) -> Any:
+        return {c: row[c] for c in LOG_COLUMNS}
+
+    def store(self, cursor: Any, log_params: list[Any], head_params: list[tuple[Any, ...]]) -> None:
+        cursor.execute(self.insert_rows, (orjson.dumps(log_params).decode(),))
+        heads = [
+            dict(zip(("seq", "hash", "updated_at", "site_id"), h, strict=True)) for h in head_params
+        ]
+        cursor.execute(self.update_heads, (orjson.dumps(heads).decode(),))
+
     def column_marks(self) -> list[str]:
         return ["%s::jsonb" if c in JSON_COLUMNS else "%s" for c in LOG_COLUMNS]
+
+    def pipeline(self, raw: Any) -> contextlib.AbstractContextManager[Any]:
+        # psycopg's pipeline mode: executemany rides it without a sync of its own, and leaving
+        # it syncs once, so the batch costs one round trip after the heads are locked.
+        return raw.driver_connection.pipeline()
 
     def select_heads(self, sites: Sequence[str]) -> tuple[str, tuple[Any, ...]]:
         # Locked in a fixed order, so that two writers of overlapping sites cannot deadlock.

@@ -9,6 +9,7 @@ where identifiers and campaign parameters live. See docs/architecture.md, "Data 
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
@@ -17,6 +18,8 @@ from user_agents import parse as parse_user_agent
 
 MAX_USER_AGENT = 512
 MAX_PAGE_URL = 2048
+# A netloc that is its own lower-case hostname: no credentials, port or IPv6 brackets.
+_PLAIN_NETLOC = re.compile(r"[a-z0-9.-]+")
 
 
 def truncate_ip(address: str | None) -> str | None:
@@ -79,6 +82,9 @@ def strip_page_url(url: str) -> str:
         raise ValueError(f"is longer than {MAX_PAGE_URL} characters")
     try:
         parts = urlsplit(url.strip())
+        if parts.scheme in ("http", "https") and _PLAIN_NETLOC.fullmatch(parts.netloc):
+            # The common case, without parsing the netloc again for hostname and port.
+            return f"{parts.scheme}://{parts.netloc}{parts.path or '/'}"
         port = parts.port
     except ValueError:
         raise ValueError("is not a valid URL") from None

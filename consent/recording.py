@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from consent.decisions import DecisionError, resolve
+from consent.decisions import Decision, DecisionError, resolve
 from consent.ledger import Entry, timestamp
 from consent.minimisation import reduce_user_agent, strip_page_url, truncate_ip
 from consent.services import Services
@@ -39,8 +39,26 @@ class Request:
     remote_addr: str | None = None
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A decision checked and minimised, ready to append: nothing is written yet."""
+
+    entry: Entry
+    decision: Decision
+    revision: int
+
+
 def record(services: Services, request: Request) -> dict[str, Any]:
     """Append the decision to the log and return what the visitor keeps (id, receipt, expiry)."""
+    return write(services, prepare(services, request))
+
+
+def prepare(services: Services, request: Request) -> Prepared:
+    """Check the decision against the site and minimise the request, without writing anything.
+
+    Raises :class:`DecisionError` or :class:`UnknownSite`; a caller may therefore try again
+    (or hand the request to another path) after any error raised here.
+    """
     view = services.catalogue.site(request.site)
     if view is None:
         raise UnknownSite(request.site)
@@ -74,25 +92,31 @@ def record(services: Services, request: Request) -> dict[str, Any]:
         texts_hash = request.texts_version
     else:
         texts_hash = services.widgets.texts_hashes(site.id)[language]
-    appended = services.ledger.append(
-        Entry(
-            site_id=site.id,
-            consent_id=request.consent_id or str(uuid.uuid4()),
-            action=decision.action,
-            categories=decision.categories,
-            partners=decision.partners,
-            revision=revision,
-            policy_version=services.config.policy.version,
-            texts_hash=texts_hash,
-            language=language,
-            controller=services.config.controller.label,
-            gpc=request.gpc,
-            lifetime_months=decision.lifetime_months,
-            user_agent=reduce_user_agent(request.user_agent),
-            ip_prefix=truncate_ip(request.remote_addr),
-            page_url=page_url,
-        )
+    entry = Entry(
+        site_id=site.id,
+        consent_id=request.consent_id or str(uuid.uuid4()),
+        action=decision.action,
+        categories=decision.categories,
+        partners=decision.partners,
+        revision=revision,
+        policy_version=services.config.policy.version,
+        texts_hash=texts_hash,
+        language=language,
+        controller=services.config.controller.label,
+        gpc=request.gpc,
+        lifetime_months=decision.lifetime_months,
+        user_agent=reduce_user_agent(request.user_agent),
+        ip_prefix=truncate_ip(request.remote_addr),
+        page_url=page_url,
     )
+    return Prepared(entry, decision, revision)
+
+
+def write(services: Services, prepared: Prepared) -> dict[str, Any]:
+    """Append a prepared decision (once committed) and sign its receipt; raises
+    :class:`~consent.ledger.LedgerUnavailable` when nothing could be written."""
+    decision, revision = prepared.decision, prepared.revision
+    appended = services.ledger.append(prepared.entry)
     receipt = services.receipts.issue(
         appended,
         action=decision.action,
@@ -105,7 +129,7 @@ def record(services: Services, request: Request) -> dict[str, Any]:
         "receipt": receipt,
         "expires_at": timestamp(appended.expires_at),
         "recorded_at": timestamp(appended.created_at),
-        "site": site.id,
+        "site": appended.site_id,
         "action": decision.action,
         "categories": decision.categories,
         "partners": decision.partners,

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+# Every answer's, unless it sets its own (in this order, after the answer's own headers).
+EVERY_RESPONSE = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+)
+
 
 def register(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        for name, value in EVERY_RESPONSE:
+            headers.setdefault(name, value)
         if request.path.startswith("/admin"):
             headers["Content-Security-Policy"] = (
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

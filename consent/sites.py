@@ -160,6 +160,11 @@ class SitesConfig(_Frozen):
         return {site.id: site for site in self.sites}
 
     @cached_property
+    def origins(self) -> frozenset[str]:
+        """Every origin of every site (where the consent API may be called from)."""
+        return frozenset(origin for site in self.sites for origin in site.origins)
+
+    @cached_property
     def partners_by_id(self) -> dict[str, Partner]:
         return {partner.id: partner for partner in self.partners}
 

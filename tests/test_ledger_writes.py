@@ -96,6 +96,22 @@ def test_rows_read_back_as_the_orm_would_have_stored_them(app, personal):
     assert verify(ledger.engine, ["mixvoip.com"]).ok  # the Core row has no chain head
 
 
+def test_a_batch_is_stored_in_its_order_across_sites(app):
+    ledger = app.extensions["consent"].ledger
+    sites = ["voxbi.com", "mixvoip.com", "voxbi.com", "mixvoip.org", "mixvoip.com"]
+    appended = ledger.append_many([entry(site, consent_id=str(uuid.uuid4())) for site in sites])
+    by_id = sorted(log_rows(app), key=lambda row: row["id"])
+    assert [row["consent_id"] for row in by_id] == [a.consent_id for a in appended]
+    assert [(row["site_id"], row["seq"]) for row in by_id] == [
+        ("voxbi.com", 1),
+        ("mixvoip.com", 1),
+        ("voxbi.com", 2),
+        ("mixvoip.org", 1),
+        ("mixvoip.com", 2),
+    ]
+    assert verify(ledger.engine).ok
+
+
 def test_concurrent_posts_are_all_acknowledged_and_logged_on_a_valid_chain(app):
     def post(index: int) -> tuple[int, str]:
         consent_id = str(uuid.uuid4())

@@ -1,5 +1,5 @@
 """The public JSON API under ``/v1``: site configuration, widget script, consent records."""
 
-from consent.api.routes import bp
+from consent.api.routes import bp, register
 
-__all__ = ["bp"]
+__all__ = ["bp", "register"]

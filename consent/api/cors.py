@@ -23,8 +23,11 @@ def allowed_for_site(config: SitesConfig, request: Request, site_id: str | None)
     origin = request.headers.get("Origin")
     if origin is None:
         return True
-    sites = [config.site(site_id)] if site_id else config.sites
-    if any(site is not None and origin in site.origins for site in sites):
+    if site_id:
+        site = config.site(site_id)
+        if site is not None and origin in site.origins:
+            return True
+    elif origin in config.origins:
         return True
     return is_same_origin(request, origin)
 
@@ -33,8 +36,12 @@ def allow(response: Response, request: Request) -> Response:
     """Let the requesting origin read the response (called once the origin was checked)."""
     origin = request.headers.get("Origin")
     if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.vary.add("Origin")
+        headers = response.headers
+        headers["Access-Control-Allow-Origin"] = origin
+        if "Vary" in headers:
+            response.vary.add("Origin")
+        else:  # what vary.add writes on a response without Vary, without parsing a header set
+            headers["Vary"] = "Origin"
     return response
 
 
