@@ -6,7 +6,8 @@
 
 Both servers are started by this script exactly as ``make run`` starts the service (``gunicorn
 -c python:consent.gunicorn_config``, same ``WEB_CONCURRENCY`` × ``WEB_THREADS``, rate limits
-off); the reference is ``bench/noop_app.py`` under that same configuration. The service gets a
+off unless ``--rate-limits memory|redis`` turns the service's own limiting on, as its default
+is); the reference is ``bench/noop_app.py`` under that same configuration. The service gets a
 fresh database: a new SQLite file, or a new schema in the PostgreSQL database of
 ``--pg-url`` / ``TEST_DATABASE_URL`` (dropped at the end).
 
@@ -216,7 +217,11 @@ class Database:
 
 
 def service_env(
-    database: Database, workdir: Path, workers: int, threads: int | None
+    database: Database,
+    workdir: Path,
+    workers: int,
+    threads: int | None,
+    rate_limits: str = "off",
 ) -> dict[str, str]:
     env = {
         **os.environ,
@@ -230,6 +235,14 @@ def service_env(
     if threads is not None:
         env["WEB_THREADS"] = str(threads)
     env.pop("ACCESS_LOG", None)
+    env.pop("REDIS_URL", None)
+    if rate_limits != "off":
+        # The production default: Flask-Limiter counts every post (in Redis when REDIS_URL is
+        # set), with a limit no run reaches, so that the counting is measured and not the 429s.
+        env["RATELIMIT_ENABLED"] = "true"
+        env["CONSENT_RATE_LIMIT"] = "100000000 per minute"
+        if rate_limits == "redis":
+            env["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
     subprocess.run([str(VENV_BIN / "consent"), "upgrade"], env=env, check=True, capture_output=True)
     return env
 
@@ -476,7 +489,7 @@ def bench_database(args: argparse.Namespace, kind: str, workdir: Path) -> dict[s
     report: dict[str, Any] = {"database": kind}
     service = reference = None
     try:
-        env = service_env(database, workdir, args.workers, args.threads)
+        env = service_env(database, workdir, args.workers, args.threads, args.rate_limits)
         service = Server(f"service-{kind}", args.port, env)
         reference = Server("noop", args.port + 1, env, app="noop_app:app")
         service.start()
@@ -578,7 +591,7 @@ def bench_scale(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]
         database = Database("postgresql", workdir, args.pg_url, f"scale{workers}")
         service = reference = None
         try:
-            env = service_env(database, workdir, workers, args.threads)
+            env = service_env(database, workdir, workers, args.threads, args.rate_limits)
             service = Server(f"service-w{workers}", args.port + 2, env)
             reference = Server(f"noop-w{workers}", args.port + 3, env, app="noop_app:app")
             service.start()
@@ -646,6 +659,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--phases", default="post,latency,widget", help="of post,latency,widget (post always runs)"
+    )
+    parser.add_argument(
+        "--rate-limits",
+        choices=("off", "memory", "redis"),
+        default="off",
+        help="the service's own rate limiting: off (default), or on with per-worker memory or "
+        "Redis ($BENCH_REDIS_URL, default redis://127.0.0.1:6379/15) as storage",
     )
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args(argv)
