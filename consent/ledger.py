@@ -397,7 +397,7 @@ class Ledger:
         with self._file_lock():
             for attempt in (1, 2):
                 raw = self.engine.raw_connection()
-                committing = False
+                committing, cursor = False, None
                 try:
                     cursor = raw.cursor()
                     self._dialect.begin(cursor)
@@ -409,10 +409,13 @@ class Ledger:
                         committing = True
                         self._commit(raw, cursor)
                     return results
-                except disconnected:
+                except disconnected as error:
                     _rollback(raw, self._dialect)
-                    # Before COMMIT nothing was written: a stale connection gets one retry.
-                    if committing or attempt == 2:
+                    # Before COMMIT nothing was written: a stale connection gets one retry. A
+                    # locked SQLite file is not one: it already waited its busy timeout, and
+                    # waiting twice (holding the other workers' file lock) would outlast clients.
+                    stale = self.engine.dialect.is_disconnect(error, raw.driver_connection, cursor)
+                    if committing or attempt == 2 or not stale:
                         raise
                     raw.invalidate()
                 except BaseException:
