@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -14,8 +15,13 @@ from consent.models import User
 ROLES = ("marketing", "legal", "admin")
 MIN_PASSWORD = 12
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[A-Za-z]{2,}$")
-# Checked against when the email is unknown, so both paths cost one scrypt.
-_DUMMY_HASH = generate_password_hash("not a real password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked against when the email is unknown, so both paths cost one scrypt. Made on first
+    use, not at import: every worker and every CLI command imports this module."""
+    return generate_password_hash("not a real password")
 
 
 class UserError(ValueError):
@@ -51,7 +57,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         select(User).where(User.email == normalise_email(email))
     ).scalar_one_or_none()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not user.active or not check_password_hash(user.password_hash, password):
         return None
