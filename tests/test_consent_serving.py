@@ -155,3 +155,18 @@ def test_with_rate_limits_on_every_post_goes_through_flask(app):
     assert "ConsentFastPath" not in layers
     response = app.test_client().post("/v1/consents", json=REFUSAL)
     assert response.status_code == 201 and "X-RateLimit-Limit" in response.headers
+
+
+@pytest.mark.parametrize("settings_overrides", [{"TRUSTED_PROXIES": "1"}])
+def test_behind_a_trusted_proxy_the_fast_path_keeps_the_visitors_address(app):
+    # The production shape of docs/scaling.md: limits at the proxy, the fast path behind it.
+    assert isinstance(app.wsgi_app.app.app, ConsentFastPath)  # widget path → ProxyFix → ours
+    response = Client(app.wsgi_app).post(
+        "/v1/consents",
+        json=REFUSAL,
+        headers={"X-Forwarded-For": "203.0.113.57"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy
+    )
+    assert response.status_code == 201
+    [row] = [r for r in log_rows(app) if r["consent_id"] == response.get_json()["consent_id"]]
+    assert row["ip_prefix"] == "203.0.113.0/24"
