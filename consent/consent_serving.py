@@ -37,7 +37,7 @@ from consent.api.routes import MAX_BODY
 from consent.api.schemas import ConsentRequest
 from consent.decisions import DecisionError
 from consent.ledger import LedgerUnavailable
-from consent.recording import Prepared, Request, UnknownSite, prepare, write
+from consent.recording import Prepared, UnknownSite, prepare, write
 from consent.request_limits import MAX_HEADER_BYTES, headers_size
 from consent.security import EVERY_RESPONSE
 from consent.services import Services
@@ -110,19 +110,8 @@ class ConsentFastPath:
         site = config.site(payload.site)
         if site is None or (origin is not None and origin not in site.origins):
             return None
-        request = Request(
-            site=payload.site,
-            action=payload.action,
-            categories=payload.categories,
-            partners=payload.partners,
-            consent_id=payload.consent_id,
-            revision=payload.revision,
-            language=payload.language,
-            page_url=payload.page_url,
-            gpc=bool(payload.gpc) or environ.get("HTTP_SEC_GPC") == "1",
-            texts_version=payload.texts_version,
-            user_agent=environ.get("HTTP_USER_AGENT"),
-            remote_addr=environ.get("REMOTE_ADDR"),
+        request = payload.to_request(
+            environ.get("HTTP_SEC_GPC"), environ.get("HTTP_USER_AGENT"), environ.get("REMOTE_ADDR")
         )
         try:
             return prepare(self.services, request)

@@ -18,7 +18,7 @@ from consent.decisions import DecisionError
 from consent.extensions import db, limiter
 from consent.ledger import LedgerUnavailable
 from consent.receipts import ReceiptError
-from consent.recording import Request, UnknownSite, record
+from consent.recording import UnknownSite, record
 from consent.records import history
 from consent.services import services
 from consent.sites import LANGUAGES
@@ -137,19 +137,10 @@ def create_consent() -> Response:
     try:
         result = record(
             svc,
-            Request(
-                site=payload.site,
-                action=payload.action,
-                categories=payload.categories,
-                partners=payload.partners,
-                consent_id=payload.consent_id,
-                revision=payload.revision,
-                language=payload.language,
-                page_url=payload.page_url,
-                gpc=bool(payload.gpc) or request.headers.get("Sec-GPC") == "1",
-                texts_version=payload.texts_version,
-                user_agent=request.headers.get("User-Agent"),
-                remote_addr=request.remote_addr,
+            payload.to_request(
+                request.headers.get("Sec-GPC"),
+                request.headers.get("User-Agent"),
+                request.remote_addr,
             ),
         )
     except DecisionError as error:

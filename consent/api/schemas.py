@@ -6,6 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from consent.recording import Request
+
 UUID4_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
 ConsentId = Annotated[
     str,
@@ -51,6 +53,26 @@ class ConsentRequest(BaseModel):
     texts_version: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = Field(
         default=None, description="SHA-256 of the banner texts shown (from the widget bundle)."
     )
+
+    def to_request(
+        self, sec_gpc: str | None, user_agent: str | None, remote_addr: str | None
+    ) -> Request:
+        """The decision plus what the connection says (its ``Sec-GPC`` header, user agent and
+        address): what ``recording`` works on, for the route and the fast path alike."""
+        return Request(
+            site=self.site,
+            action=self.action,
+            categories=self.categories,
+            partners=self.partners,
+            consent_id=self.consent_id,
+            revision=self.revision,
+            language=self.language,
+            page_url=self.page_url,
+            gpc=bool(self.gpc) or sec_gpc == "1",
+            texts_version=self.texts_version,
+            user_agent=user_agent,
+            remote_addr=remote_addr,
+        )
 
 
 class ConsentCreated(BaseModel):
