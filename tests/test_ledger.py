@@ -7,33 +7,12 @@ import threading
 
 from hypothesis import given
 from hypothesis import strategies as st
+from legal_fixtures import entry
 from sqlalchemy import text
 
 from consent.extensions import db
-from consent.ledger import GENESIS, Entry, canonical
+from consent.ledger import GENESIS, canonical
 from consent.legal import verify
-
-
-def entry(site: str = "mixvoip.com", **changes) -> Entry:
-    values = dict(
-        site_id=site,
-        consent_id="3f1c9f0e-8a7b-4c1d-9e2f-0a1b2c3d4e5f",
-        action="refuse_all",
-        categories={"technical": True, "advertising": False},
-        partners={"google-ads": False},
-        revision=1,
-        policy_version="2021-09-13",
-        texts_hash="a" * 64,
-        language="en",
-        controller="MIXVOIP Sa, 70, rue des Prés, L-7333 Steinsel, Luxembourg",
-        gpc=False,
-        lifetime_months=6,
-        user_agent={"browser": "Firefox 120", "os": "Linux", "device": "pc", "bot": False},
-        ip_prefix="203.0.113.0/24",
-        page_url="https://www.mixvoip.com/",
-    )
-    values.update(changes)
-    return Entry(**values)
 
 
 def test_records_are_chained_per_site_from_genesis(app):
