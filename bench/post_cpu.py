@@ -30,61 +30,18 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from server_bench import AGENTS, consent_body
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = BENCH_DIR.parent
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
-SITES = (
-    ("mixvoip.com", ("en", "fr", "de", "nl"), ("google-ads", "meta-pixel", "linkedin-insight")),
-    ("mixvoip.org", ("en", "fr", "de"), ("google-ads", "linkedin-insight")),
-    ("voxbi.team", ("en", "fr", "de"), ("linkedin-insight", "meta-pixel")),
-    ("voxbi.com", ("en", "fr", "de", "nl"), ("google-ads", "meta-pixel", "microsoft-ads")),
-)
-AGENTS = (
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
-    "Version/18.1 Safari/605.1.15",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
-    "Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Mobile Safari/537.36",
-)
 PAGES = ("/", "/pricing", "/contact", "/en/telephony", "/fr/blog/voip-2026")
-
-
-def consent_body(rng: random.Random, number: int) -> tuple[bytes, str, str]:
-    """(body, origin, language) of one valid decision, as ``bench/consents.lua`` makes it."""
-    site, languages, partners = rng.choice(SITES)
-    kind = rng.random()
-    body: dict[str, Any] = {"site": site}
-    if kind < 0.5:
-        body.update(action="refuse_all", categories={"technical": True, "advertising": False})
-    elif kind < 0.8:
-        body.update(action="accept_all", categories={"technical": True, "advertising": True})
-    else:
-        body.update(
-            action="custom",
-            categories={"technical": True, "advertising": True},
-            partners={p: i % 2 == 0 for i, p in enumerate(partners)},
-        )
-    origin = f"https://www.{site}"
-    language = rng.choice(languages)
-    body.update(
-        consent_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-        revision=1,
-        language=language,
-        page_url=f"{origin}{rng.choice(PAGES)}?utm_source=bench&n={number}",
-        gpc=rng.random() < 0.05,
-    )
-    return json.dumps(body, separators=(",", ":")).encode(), origin, language
 
 
 def environ_for(body: bytes, origin: str, language: str, agent: str) -> dict[str, Any]:
@@ -213,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             environs = []
             for number in range(args.warmup + args.requests):
-                body, origin, language = consent_body(rng, number)
+                body, origin, language = consent_body(rng, PAGES, f"&n={number}")
                 environs.append(environ_for(body, origin, language, rng.choice(AGENTS)))
             drive(app, environs[: args.warmup], args.threads)
             ledger = app.extensions["consent"].ledger

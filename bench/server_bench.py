@@ -331,33 +331,38 @@ SITES = (
 )
 
 
-def consent_request(rng: random.Random, port: int) -> bytes:
-    """One POST /v1/consents like the wrk script's: a valid decision, a new consent id."""
+def consent_body(
+    rng: random.Random, pages: tuple[str, ...] = ("/", "/pricing", "/contact"), query: str = ""
+) -> tuple[bytes, str, str]:
+    """(body, origin, language) of one valid decision like the wrk script's, a new consent id."""
     site, languages, partners = rng.choice(SITES)
     kind = rng.random()
+    body: dict[str, Any] = {"site": site}
     if kind < 0.5:
-        body: dict[str, Any] = {
-            "action": "refuse_all",
-            "categories": {"technical": True, "advertising": False},
-        }
+        body.update(action="refuse_all", categories={"technical": True, "advertising": False})
     elif kind < 0.8:
-        body = {"action": "accept_all", "categories": {"technical": True, "advertising": True}}
+        body.update(action="accept_all", categories={"technical": True, "advertising": True})
     else:
-        body = {
-            "action": "custom",
-            "categories": {"technical": True, "advertising": True},
-            "partners": {p: i % 2 == 0 for i, p in enumerate(partners)},
-        }
+        body.update(
+            action="custom",
+            categories={"technical": True, "advertising": True},
+            partners={p: i % 2 == 0 for i, p in enumerate(partners)},
+        )
     origin = f"https://www.{site}"
+    language = rng.choice(languages)
     body.update(
-        site=site,
         consent_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
         revision=1,
-        language=rng.choice(languages),
-        page_url=f"{origin}/{rng.choice(['', 'pricing', 'contact'])}?utm_source=bench",
+        language=language,
+        page_url=f"{origin}{rng.choice(pages)}?utm_source=bench{query}",
         gpc=rng.random() < 0.05,
     )
-    data = json.dumps(body, separators=(",", ":")).encode()
+    return json.dumps(body, separators=(",", ":")).encode(), origin, language
+
+
+def consent_request(rng: random.Random, port: int) -> bytes:
+    """One POST /v1/consents like the wrk script's: a valid decision, a new consent id."""
+    data, origin, _ = consent_body(rng)
     head = (
         f"POST /v1/consents HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(data)}\r\n"
