@@ -8,7 +8,6 @@ A configuration problem is printed as one sentence, never a traceback.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from flask_migrate import upgrade as migrate_upgrade
 from consent.exports import FORMATS, LogFilter, export_file, write_export
 from consent.extensions import db
 from consent.legal_cli import COMMANDS as LEGAL_COMMANDS
-from consent.legal_cli import audit_export
+from consent.legal_cli import audit_export, workers_option
 from consent.scanner.cli import scan_command
 from consent.services import services
 from consent.stats_command import stats_rollup_command
@@ -84,13 +83,7 @@ def _date(value: str | None, *, end: bool = False) -> dt.datetime | None:
 @click.option(
     "--output", type=click.Path(dir_okay=False, writable=True), help="File (default: stdout)."
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=lambda: min(os.cpu_count() or 1, 8),
-    show_default="the number of CPUs, up to 8",
-    help="Processes that write parts of a long export to --output at once.",
-)
+@workers_option("Processes that write parts of a long export to --output at once.")
 @with_appcontext
 def export_command(
     fmt: str,

@@ -12,7 +12,9 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -32,6 +34,17 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
         return "cli"
+
+
+def workers_option(purpose: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--workers N``: processes for a long run over the log (default: the CPUs, up to 8)."""
+    return click.option(
+        "--workers",
+        type=click.IntRange(1, 64),
+        default=lambda: min(os.cpu_count() or 1, 8),
+        show_default="the number of CPUs, up to 8",
+        help=purpose,
+    )
 
 
 def _load_anchor(path: str | None) -> Anchor | None:
@@ -56,13 +69,7 @@ def _report_breaks(breaks: list, what: str) -> None:
 @click.option("--site", "sites", multiple=True, help="Only this site (repeatable).")
 @click.option("--anchor", "anchor_file", type=click.Path(dir_okay=False), help="A kept anchor.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=lambda: min(os.cpu_count() or 1, 8),
-    show_default="the number of CPUs, up to 8",
-    help="Processes that check ranges of long chains in parallel.",
-)
+@workers_option("Processes that check ranges of long chains in parallel.")
 @with_appcontext
 def verify_command(
     sites: tuple[str, ...], anchor_file: str | None, as_json: bool, workers: int
