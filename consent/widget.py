@@ -26,7 +26,7 @@ from consent import jsnames
 from consent.catalogue import Catalogue, SiteView
 from consent.settings import PROJECT_ROOT
 from consent.sites import Site, SitesConfig
-from consent.texts import TextArchive, content
+from consent.texts import TextArchive, catalogue, choice_lifetime, content
 
 WIDGET_DIR = PROJECT_ROOT / "widget"
 CONFIG_PLACEHOLDER = "__CONSENT_CONFIG__"
@@ -132,7 +132,7 @@ class WidgetBuilder:
                         [
                             {
                                 "name": site.cookie.name,
-                                "lifetime": _lifetime(config),
+                                "lifetime": choice_lifetime(config, catalogue("en")),
                                 "purpose": "Remembers your cookie choice",
                             }
                         ]
@@ -279,11 +279,3 @@ _SCRIPT_ESCAPES = (
     ("\u2028", "\\u2028"),
     ("\u2029", "\\u2029"),
 )
-
-
-def _lifetime(config: SitesConfig) -> str:
-    durations = config.durations
-    return (
-        f"{durations.refusal_months} months after a refusal, "
-        f"{durations.consent_months} after a consent"
-    )
