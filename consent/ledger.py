@@ -397,7 +397,7 @@ class Ledger:
         with self._file_lock():
             for attempt in (1, 2):
                 raw = self.engine.raw_connection()
-                committing, cursor = False, None
+                committing = False
                 try:
                     cursor = raw.cursor()
                     self._dialect.begin(cursor)
@@ -409,13 +409,13 @@ class Ledger:
                         committing = True
                         self._commit(raw, cursor)
                     return results
-                except disconnected as error:
+                except disconnected:
                     _rollback(raw, self._dialect)
-                    # Before COMMIT nothing was written: a stale connection gets one retry. A
-                    # locked SQLite file is not one: it already waited its busy timeout, and
-                    # waiting twice (holding the other workers' file lock) would outlast clients.
-                    stale = self.engine.dialect.is_disconnect(error, raw.driver_connection, cursor)
-                    if committing or attempt == 2 or not stale:
+                    # Before COMMIT nothing was written: a stale server connection gets one retry.
+                    # SQLite has none to go stale; its error is the file (locked: it already
+                    # waited its busy timeout, and waiting twice while holding the other workers'
+                    # file lock would outlast their clients).
+                    if committing or attempt == 2 or self._dialect.name == "sqlite":
                         raise
                     raw.invalidate()
                 except BaseException:
